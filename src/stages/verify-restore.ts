@@ -1,0 +1,57 @@
+import { OffsiteError } from '../errors.ts';
+import type { StageDefinition } from '../pipeline/run-pipeline.ts';
+import { readRowCounts, reconcileRowCounts } from '../verify/row-counts.ts';
+
+/**
+ * restore-test: pg_restore the dump into a scratch database and reconcile it with the source
+ * facts. A backup is only published when this passes.
+ */
+export const verifyRestoreStage: StageDefinition = {
+  name: 'restore-test',
+  failureCode: 'PG_RESTORE_FAILED',
+  async run(ctx) {
+    const facts = ctx.facts!;
+    const started = Date.now();
+    const scratch = await ctx.deps.openScratch(
+      ctx.config.scratch,
+      `offsite_restore_${ctx.runId.replaceAll('-', '_')}`,
+    );
+    const releaser = ctx.teardown.push('scratch database', () => scratch.dispose());
+    if (scratch.majorVersion < Math.floor(facts.serverVersionNum / 10_000)) {
+      throw new OffsiteError(
+        'PG_TOOLS_MISMATCH',
+        `scratch server ${scratch.serverVersion} is older than the source ${facts.serverVersion}`,
+      );
+    }
+    await ctx.pgTools!.restore({
+      target: scratch.target,
+      dumpDir: ctx.dump!.dir,
+      jobs: ctx.config.dump.jobs,
+      signal: ctx.signal,
+    });
+    ctx.restoreTest = { durationMs: Date.now() - started, scratchServerVersion: scratch.serverVersion };
+
+    const checkStarted = Date.now();
+    const session = await ctx.deps.connect(scratch.target);
+    let restored: Map<string, number>;
+    try {
+      restored = await readRowCounts(session);
+    } finally {
+      await session.close();
+    }
+    const check = reconcileRowCounts(facts.rowCounts, restored, ctx.config.dump.excludeTableData);
+    ctx.checks.push({ ...check, durationMs: Date.now() - checkStarted });
+    await releaser.release();
+
+    const failed = ctx.checks.filter((c) => c.status === 'failed');
+    if (failed.length > 0) {
+      throw new OffsiteError(
+        'VERIFY_MISMATCH',
+        `the restored copy does not match the source: ${failed.map((c) => `${c.name}: ${c.summary}`).join('; ')}`,
+        { hint: 'nothing was published; the report lists each difference' },
+      );
+    }
+    ctx.log.info({ restoreMs: ctx.restoreTest.durationMs }, 'restore test passed');
+    return undefined;
+  },
+};

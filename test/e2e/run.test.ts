@@ -1,0 +1,223 @@
+// End to end: `offsite run` as a subprocess against the local world (RDS emulator driven by
+// the real SDK, real Postgres clusters, s3rver), judged by exit code, report, objects in the
+// store and instances left in the emulator.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { findPgTools } from '../../src/adapters/pg-tools.ts';
+import type { Manifest } from '../../src/store/manifest.ts';
+import { watchArgv } from '../support/argv-watch.ts';
+import { fakePgTools } from '../support/fake-pg-tools.ts';
+import { type LocalWorld, startLocalWorld } from '../support/local-world.ts';
+import { demoPipelineWith } from '../support/pipeline-file.ts';
+import { runCli } from '../support/run-cli.ts';
+
+let world: LocalWorld;
+let dir: string;
+let realBinDir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'offsite-e2e-'));
+  world = await startLocalWorld({ days: 3, scale: 0.1, runDir: join(dir, 'run') });
+  realBinDir = (await findPgTools(15, undefined)).binDir;
+});
+
+afterAll(async () => {
+  await world?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+afterEach(() => {
+  world.emulator.clearFaults();
+  // Every run, whatever happened, must leave no temporary instance behind.
+  expect(world.emulator.listInstances().map((i) => `${i.id} ${i.status}`)).toEqual([]);
+});
+
+async function objectKeys(prefix = ''): Promise<string[]> {
+  const out = await world.s3
+    .client()
+    .send(new ListObjectsV2Command({ Bucket: world.s3.bucket, Prefix: prefix }));
+  return (out.Contents ?? []).map((o) => o.Key ?? '');
+}
+
+async function objectBytes(key: string): Promise<Buffer> {
+  const out = await world.s3.client().send(new GetObjectCommand({ Bucket: world.s3.bucket, Key: key }));
+  return Buffer.from(await out.Body!.transformToByteArray());
+}
+
+function readsOf(report: {
+  checks: { name: string; details: Record<string, unknown>[] }[];
+}): Record<string, number> {
+  const check = report.checks.find((c) => c.name === 'row-counts');
+  return Object.fromEntries((check?.details ?? []).map((d) => [d.table as string, d.source as number]));
+}
+
+describe('offsite run (local world)', () => {
+  it('publishes a verified backup of the newest snapshot from a private, tagged, deleted instance', async () => {
+    const before = world.emulator.requests.length;
+    const watch = watchArgv();
+    const run = await runCli(['run', 'pipelines/demo.yaml', '--json'], world.env());
+    const argvs = watch.stop();
+
+    expect(run.exitCode, run.stderr).toBe(0);
+    const report = run.report!;
+    expect(report).toMatchObject({ schemaVersion: 1, pipeline: 'demo', status: 'succeeded', error: null });
+    const newest = world.snapshots.at(-1)!;
+    expect(report.snapshot?.id).toBe(newest.id);
+    expect(report.stages.map((s) => [s.name, s.status])).toEqual([
+      ['locate', 'succeeded'],
+      ['restore', 'succeeded'],
+      ['source-facts', 'succeeded'],
+      ['dump', 'succeeded'],
+      ['teardown', 'succeeded'],
+      ['restore-test', 'succeeded'],
+      ['upload', 'succeeded'],
+      ['report', 'succeeded'],
+    ]);
+    expect(report.checks.find((c) => c.name === 'row-counts')?.status).toBe('passed');
+    expect(readsOf(report)).toEqual(newest.rowCounts);
+    expect(report.tempInstance).toMatchObject({ deleted: true });
+    expect(report.tempInstance!.lifetimeMs).toBeGreaterThan(0);
+
+    // The manifest exists, and every file it lists hash-matches what the store holds.
+    expect(report.backup?.published).toBe(true);
+    const manifest = JSON.parse((await objectBytes(report.backup!.manifestKey)).toString()) as Manifest;
+    expect(manifest.snapshot.id).toBe(newest.id);
+    expect(manifest.files.map((f) => f.name)).toContain('toc.dat');
+    for (const file of manifest.files) {
+      const bytes = await objectBytes(file.key);
+      expect(bytes.length).toBe(file.size);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(file.sha256);
+    }
+    expect(await objectKeys(`offsite/demo/reports/${report.runId}`)).toHaveLength(1);
+
+    // From the emulator's request log: restored private, tagged, without backups, then deleted.
+    const calls = world.emulator.requests.slice(before);
+    const restore = calls.find((c) => c.action === 'RestoreDBInstanceFromDBSnapshot')!;
+    expect(restore.params).toMatchObject({
+      DBSnapshotIdentifier: newest.id,
+      PubliclyAccessible: 'false',
+      BackupRetentionPeriod: '0',
+      MultiAZ: 'false',
+      DeletionProtection: 'false',
+      DBSubnetGroupName: 'offsite-demo-private',
+    });
+    expect(Object.values(restore.params)).toContain('sg-0demo0backup0only');
+    const tagValues = Object.values(restore.params);
+    expect(tagValues).toContain('offsite:run-id');
+    expect(tagValues).toContain(report.runId);
+    expect(tagValues).toContain('offsite:expires-at');
+    const modify = calls.find((c) => c.action === 'ModifyDBInstance')!;
+    expect(modify.params).toMatchObject({ MasterUserPassword: '***', ApplyImmediately: 'true' });
+    const del = calls.find((c) => c.action === 'DeleteDBInstance')!;
+    expect(del.params).toMatchObject({ SkipFinalSnapshot: 'true', DeleteAutomatedBackups: 'true' });
+    expect(del.params.DBInstanceIdentifier).toBe(report.tempInstance!.id);
+
+    // The master password set for this run is in no argv, log line or report.
+    const passwords = world.emulator.masterPasswordsSet();
+    expect(passwords.length).toBeGreaterThan(0);
+    const password = passwords.at(-1)!;
+    expect(password.length).toBeGreaterThanOrEqual(20);
+    expect(argvs.some((a) => a.includes('pg_dump'))).toBe(true);
+    expect(argvs.filter((a) => a.includes(password))).toEqual([]);
+    expect(run.stderr).not.toContain(password);
+    expect(run.stdout).not.toContain(password);
+    expect(readFileSync(report.reports.json, 'utf8')).not.toContain(password);
+    expect(readFileSync(report.reports.markdown, 'utf8')).not.toContain(password);
+  });
+
+  it('--date backs up that day’s snapshot, whose data differs from the newest', async () => {
+    const first = world.snapshots[0]!;
+    const date = first.at.toISOString().slice(0, 10);
+    const run = await runCli(
+      ['run', 'pipelines/demo.yaml', '--json', '--date', date, '--reason', 'rerun'],
+      world.env(),
+    );
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.report?.snapshot?.id).toBe(first.id);
+    expect(run.report?.reason).toBe('rerun');
+    expect(readsOf(run.report!)).toEqual(first.rowCounts);
+    expect(first.rowCounts).not.toEqual(world.snapshots.at(-1)!.rowCounts);
+  });
+
+  it('a date without a snapshot exits 3 and lists the dates that exist', async () => {
+    const run = await runCli(['run', 'pipelines/demo.yaml', '--json', '--date', '2020-01-01'], world.env());
+    expect(run.exitCode).toBe(3);
+    expect(run.report?.error).toMatchObject({ stage: 'locate', code: 'SNAPSHOT_NOT_FOUND' });
+    expect(run.report?.error?.message).toContain(world.snapshots[0]!.at.toISOString().slice(0, 10));
+  });
+});
+
+describe('offsite run failures: no instance left, nothing published, the failed stage named', () => {
+  async function expectFailure(
+    args: { pipeline?: string; env?: NodeJS.ProcessEnv },
+    stage: string,
+    code: string,
+    exitCode = 1,
+  ) {
+    const manifestsBefore = (await objectKeys()).filter((k) => k.endsWith('manifest.json'));
+    const run = await runCli(['run', args.pipeline ?? 'pipelines/demo.yaml', '--json'], world.env(args.env));
+    expect(run.exitCode, run.stderr).toBe(exitCode);
+    expect(run.report?.status).toBe('failed');
+    expect(run.report?.error).toMatchObject({ stage, code });
+    expect(run.report?.backup).toBeNull();
+    expect(run.report?.stages.find((s) => s.name === stage)?.status).toBe('failed');
+    expect(run.report?.stages.find((s) => s.name === 'upload')?.status).toMatch(
+      stage === 'upload' ? /failed/ : /not-run/,
+    );
+    const manifestsAfter = (await objectKeys()).filter((k) => k.endsWith('manifest.json'));
+    expect(manifestsAfter).toEqual(manifestsBefore);
+    if (run.report?.tempInstance) expect(run.report.tempInstance.deleted).toBe(true);
+    return run;
+  }
+
+  it('restore ends incompatible-restore', async () => {
+    world.emulator.setFaults({ restoreOutcome: 'incompatible-restore' });
+    const run = await expectFailure({}, 'restore', 'RESTORE_FAILED');
+    expect(run.report?.error?.message).toContain('incompatible-restore');
+  });
+
+  it('pg_dump fails (a failing pg_dump first on PATH)', async () => {
+    const fake = fakePgTools(realBinDir, { pg_dump: 'fail' });
+    const run = await expectFailure({ env: { PATH: `${fake}:${process.env.PATH}` } }, 'dump', 'DUMP_FAILED');
+    expect(run.report?.error?.message).toContain('injected failure');
+    rmSync(fake, { recursive: true });
+  });
+
+  it('pg_restore fails', async () => {
+    const fake = fakePgTools(realBinDir, { pg_restore: 'fail' });
+    await expectFailure(
+      { env: { PATH: `${fake}:${process.env.PATH}` } },
+      'restore-test',
+      'PG_RESTORE_FAILED',
+    );
+    rmSync(fake, { recursive: true });
+  });
+
+  it('the restore test finds a row-count mismatch', async () => {
+    const fake = fakePgTools(realBinDir, { pg_restore: 'restore-then-delete-a-row' });
+    const run = await expectFailure(
+      { env: { PATH: `${fake}:${process.env.PATH}` } },
+      'restore-test',
+      'VERIFY_MISMATCH',
+    );
+    const check = run.report?.checks.find((c) => c.name === 'row-counts');
+    expect(check?.status).toBe('failed');
+    expect(check?.details.find((d) => d.ok === false)).toMatchObject({ table: 'app.audit_log' });
+    rmSync(fake, { recursive: true });
+  });
+
+  it('the store rejects the upload', async () => {
+    await expectFailure({ env: { OFFSITE_DEMO_S3_BUCKET: 'no-such-bucket' } }, 'upload', 'UPLOAD_FAILED');
+  });
+
+  it('the wait times out (instance stuck in creating)', async () => {
+    world.emulator.setFaults({ stuckInCreating: true });
+    const pipeline = demoPipelineWith(dir, { source: { tempInstance: { waitTimeoutMinutes: 0.05 } } });
+    const run = await expectFailure({ pipeline }, 'restore', 'WAIT_TIMEOUT');
+    expect(run.report?.tempInstance?.deleted).toBe(true);
+  });
+});

@@ -1,0 +1,23 @@
+/** Fault injection: throttling, failed or stuck restores, slow transitions. */
+import { RdsError } from './query-protocol.ts';
+import type { RdsFaults } from './types.ts';
+
+/** Throws RDS's throttling error, the way real RDS rate-limits, while the fault has calls left. */
+export function throttleIfInjected(faults: RdsFaults, action: string): void {
+  const throttle = faults.throttle;
+  if (!throttle || throttle.times <= 0) return;
+  if (!throttle.actions.includes(action) && !throttle.actions.includes('*')) return;
+  throttle.times -= 1;
+  if (throttle.times === 0) delete faults.throttle;
+  throw new RdsError('Throttling', 'Rate exceeded');
+}
+
+/** What a restore requested now will do: captured at request time so later fault changes don't rewrite it. */
+export interface RestorePlan {
+  outcome: 'available' | 'incompatible-restore' | 'failed';
+  stuck: boolean;
+}
+
+export function planRestore(faults: RdsFaults): RestorePlan {
+  return { outcome: faults.restoreOutcome ?? 'available', stuck: faults.stuckInCreating === true };
+}
