@@ -1,25 +1,44 @@
-import { parseArgs } from 'node:util';
-import { createDeps } from '../adapters/create-deps.ts';
+import { existsSync } from 'node:fs';
 import { createLogger } from '../adapters/logger.ts';
-import { loadPipeline } from '../config/load.ts';
 import { EXIT, exitCodeFor, OffsiteError } from '../errors.ts';
-import { runBackup } from '../pipeline/run-backup.ts';
 import { OFFSITE_VERSION } from '../report/build-report.ts';
-import { USAGE } from './usage.ts';
+import { usageError } from './arguments.ts';
+import type { Command } from './command.ts';
+
+// Subcommands live in ./commands/<name>.ts, loaded on demand (a report does not load the AWS SDK).
+const COMMANDS = ['run', 'report', 'check', 'restore', 'validate'] as const;
 
 const log = createLogger();
 
-function usageError(message: string): OffsiteError {
-  return new OffsiteError('USAGE', message, { hint: 'see offsite --help' });
+async function loadCommand(name: string): Promise<Command | null> {
+  if (!(COMMANDS as readonly string[]).includes(name)) return null;
+  const url = new URL(`./commands/${name}.ts`, import.meta.url);
+  if (!existsSync(url)) return null;
+  return ((await import(url.href)) as { command: Command }).command;
 }
 
-function validDate(date: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return false;
-  const parsed = new Date(`${date}T00:00:00Z`);
-  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().startsWith(date);
+async function usage(): Promise<string> {
+  const parts: string[] = [];
+  for (const name of COMMANDS) {
+    const cmd = await loadCommand(name);
+    if (cmd) parts.push(cmd.usage);
+  }
+  return `offsite ${OFFSITE_VERSION}: verified off-site backups of PostgreSQL on AWS RDS
+
+Usage (<pipeline> is a file, or a name meaning pipelines/<name>.yaml):
+${parts.join('\n')}
+  offsite --help | --version
+
+Exit codes:
+  0    success
+  1    the backup or its verification failed (nothing was published)
+  2    bad usage or an invalid pipeline file
+  3    a precondition is missing (credentials, pg_dump/pg_restore version, the snapshot)
+  130  interrupted (the temporary instance was still deleted)
+`;
 }
 
-/** Aborts the run on SIGINT/SIGTERM; the run still tears down before the process exits. */
+/** Aborts the work on SIGINT/SIGTERM; commands still clean up before the process exits. */
 function interruptSignal(): AbortSignal {
   const controller = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -31,58 +50,19 @@ function interruptSignal(): AbortSignal {
   return controller.signal;
 }
 
-async function commandRun(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      date: { type: 'string' },
-      reason: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
-  const [file, ...extra] = positionals;
-  if (!file || extra.length > 0) throw usageError('offsite run takes exactly one pipeline file');
-  if (values.date !== undefined && !validDate(values.date)) {
-    throw usageError(`--date ${values.date}: expected a calendar date as YYYY-MM-DD`);
-  }
-  const { config, warnings } = await loadPipeline(file);
-  for (const w of warnings) log.warn({ field: w.path }, `${file}: ${w.path}: ${w.message}`);
-  const report = await runBackup(config, createDeps(config), log, {
-    date: values.date ?? null,
-    reason: values.reason ?? null,
-    signal: interruptSignal(),
-  });
-  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else process.stderr.write(`report: ${report.reports.markdown}\n`);
-  if (report.status === 'succeeded') return EXIT.ok;
-  if (report.status === 'cancelled') return EXIT.interrupted;
-  return exitCodeFor((report.error?.code ?? 'INTERNAL') as OffsiteError['code']);
-}
-
-async function commandValidate(args: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-  const [file] = positionals;
-  if (!file) throw usageError('offsite validate takes a pipeline file');
-  const { config, warnings } = await loadPipeline(file);
-  for (const w of warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
-  process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
-  return EXIT.ok;
-}
-
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE);
-    return command ? EXIT.ok : EXIT.usage;
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(await usage());
+    return name ? EXIT.ok : EXIT.usage;
   }
-  if (command === '--version') {
+  if (name === '--version') {
     process.stdout.write(`${OFFSITE_VERSION}\n`);
     return EXIT.ok;
   }
-  if (command === 'run') return commandRun(rest);
-  if (command === 'validate') return commandValidate(rest);
-  throw usageError(`unknown command "${command}"`);
+  const command = await loadCommand(name);
+  if (!command) throw usageError(`unknown command "${name}"`);
+  return command.run({ args, log, signal: interruptSignal() });
 }
 
 // The only place that turns errors into exit codes and calls process.exit.
@@ -98,5 +78,5 @@ try {
   process.stderr.write(`offsite: ${error.message}\n${error.hint ? `  → ${error.hint}\n` : ''}`);
   process.exitCode = exitCodeFor(error.code);
 }
-// Stray handles (SDK keep-alive sockets) must not keep a finished run alive.
+// Stray handles (SDK keep-alive sockets) must not keep a finished command alive.
 process.exit(process.exitCode);

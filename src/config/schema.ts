@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import { anomaliesSchema } from './anomalies-schema.ts';
+import { envName } from './env-name.ts';
+import { filesSchema, storeSchema } from './store-schema.ts';
+import { verifySchema } from './verify-schema.ts';
 
 // Secrets never live in a pipeline file: fields name an environment variable (…Env) or a profile.
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the NAME of an environment variable');
 
 const rdsSchema = z.strictObject({
   /** AWS region of the source instance. */
@@ -63,32 +66,6 @@ const scratchSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-const storeSchema = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('s3'),
-    /** S3-compatible endpoint, e.g. https://s3.us-west-004.backblazeb2.com. */
-    endpoint: z.url().optional(),
-    /** Region; for B2 it must match the endpoint's. */
-    region: z.string().min(1),
-    bucket: z.string().min(3),
-    /** Key prefix inside the bucket. */
-    prefix: z.string().default('offsite'),
-    /** Environment variables holding the key id and secret (B2 application key). */
-    accessKeyIdEnv: envName.default('B2_APPLICATION_KEY_ID'),
-    secretAccessKeyEnv: envName.default('B2_APPLICATION_KEY'),
-    /** Path-style URLs (local S3 servers). */
-    forcePathStyle: z.boolean().default(false),
-    /** Parallel uploads. */
-    concurrency: z.int().min(1).max(64).default(4),
-  }),
-  z.strictObject({
-    kind: z.literal('dir'),
-    /** A local or offline disk. */
-    path: z.string().min(1),
-    prefix: z.string().default('offsite'),
-  }),
-]);
-
 /** A pipeline file (pipelines/*.yaml) after environment interpolation. */
 export const pipelineSchema = z.strictObject({
   /** Pipeline name: lowercase letters, digits and hyphens (it becomes part of RDS identifiers). */
@@ -107,6 +84,12 @@ export const pipelineSchema = z.strictObject({
   dump: dumpSchema.default(() => dumpSchema.parse({})),
   scratch: scratchSchema.default({ kind: 'embedded' }),
   store: storeSchema,
+  /** Restore-test checks beyond exact row counts (see config/verify-schema.ts). */
+  verify: verifySchema.default(() => verifySchema.parse({})),
+  /** Day-over-day comparison with the previous verified backup. */
+  anomalies: anomaliesSchema.default(() => anomaliesSchema.parse({})),
+  /** File sets backed up beside the database (media directories and the like). */
+  files: filesSchema.default([]),
   /** Local directories for reports and per-run work files. */
   reportDir: z.string().default('.offsite/reports'),
   workDir: z.string().default('.offsite/work'),

@@ -68,6 +68,7 @@ export async function runBackup(
     workDir,
     reportPaths: { json: `${reportBase}.json`, markdown: `${reportBase}.md` },
     checks: [],
+    anomalies: [],
   };
   log.info({ pipeline: config.name, runId, date: opts.date }, 'run started');
   const outcome = await runStages(ctx, BACKUP_STAGES);

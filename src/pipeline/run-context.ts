@@ -61,6 +61,10 @@ export interface PublishedBackup {
   bytesUploaded: number;
   files: number;
   manifestKey: string;
+  chunksNew?: number;
+  chunksReused?: number;
+  dedupRatio?: number;
+  compressionRatio?: number;
 }
 
 /** Mutable state of one run, filled in stage by stage. */
@@ -75,7 +79,7 @@ export interface RunContext {
   deps: Deps;
   teardown: TeardownStack;
   workDir: string;
-  reportPaths: { json: string; markdown: string };
+  reportPaths: { json: string; markdown: string; html?: string };
   snapshot?: SnapshotInfo;
   pgTools?: PgTools;
   instance?: TempInstance;
@@ -83,5 +87,8 @@ export interface RunContext {
   dump?: { dir: string; bytes: number; files: string[] };
   restoreTest?: { durationMs: number; scratchServerVersion: string };
   backup?: PublishedBackup;
+  /** The store's total size after this run (when the store can tell). */
+  storeStats?: { totalBytes: number };
   checks: CheckReport[];
+  anomalies: CheckReport[];
 }

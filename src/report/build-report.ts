@@ -55,13 +55,18 @@ export function buildRunReport(ctx: RunContext, outcome: StagesOutcome, finished
     checks: ctx.checks,
     restoreTest: ctx.restoreTest ?? null,
     dump: ctx.dump ? { bytes: ctx.dump.bytes, files: ctx.dump.files.length } : null,
+    anomalies: ctx.anomalies,
     backup: ctx.backup?.published ? { ...ctx.backup, location: ctx.deps.store.location } : null,
+    store: ctx.storeStats ?? null,
+    // maxRSS is in KiB: the peak resident memory of this process over the whole run.
+    resources: { peakRssBytes: process.resourceUsage().maxRSS * 1024 },
     versions: {
       server: facts?.serverVersion ?? null,
       pgDump: ctx.pgTools?.pgDumpVersion ?? null,
       pgRestore: ctx.pgTools?.pgRestoreVersion ?? null,
       scratchServer: ctx.restoreTest?.scratchServerVersion ?? null,
       offsite: OFFSITE_VERSION,
+      extensions: facts?.extensions ?? [],
     },
     reports: ctx.reportPaths,
     error: errors[0] ?? null,

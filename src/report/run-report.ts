@@ -8,6 +8,7 @@ export const stageNames = [
   'dump',
   'teardown',
   'restore-test',
+  'anomalies',
   'upload',
   'report',
 ] as const;
@@ -66,6 +67,8 @@ export const runReportSchema = z.object({
     .object({ durationMs: z.number().int().nonnegative(), scratchServerVersion: z.string() })
     .nullable(),
   dump: z.object({ bytes: z.number().int(), files: z.number().int() }).nullable(),
+  /** Day-over-day findings against the previous verified backup (warned or failed). */
+  anomalies: z.array(checkReport),
   backup: z
     .object({
       id: z.string(),
@@ -75,16 +78,25 @@ export const runReportSchema = z.object({
       files: z.number().int(),
       location: z.string(),
       manifestKey: z.string(),
+      chunksNew: z.number().int().optional(),
+      chunksReused: z.number().int().optional(),
+      /** bytesRead / new plaintext bytes stored. */
+      dedupRatio: z.number().optional(),
+      /** new plaintext bytes / their compressed size. */
+      compressionRatio: z.number().optional(),
     })
     .nullable(),
+  store: z.object({ totalBytes: z.number().int() }).nullable(),
+  resources: z.object({ peakRssBytes: z.number().int() }),
   versions: z.object({
     server: z.string().nullable(),
     pgDump: z.string().nullable(),
     pgRestore: z.string().nullable(),
     scratchServer: z.string().nullable(),
     offsite: z.string(),
+    extensions: z.array(z.object({ name: z.string(), version: z.string() })),
   }),
-  reports: z.object({ json: z.string(), markdown: z.string() }),
+  reports: z.object({ json: z.string(), markdown: z.string(), html: z.string().optional() }),
   error: errorReport.nullable(),
   errors: z.array(errorReport),
 });

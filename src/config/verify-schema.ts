@@ -1,0 +1,4 @@
+import { z } from 'zod';
+
+/** Which restore-test checks run, beyond the exact row counts that always do. */
+export const verifySchema = z.strictObject({});
