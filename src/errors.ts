@@ -14,8 +14,11 @@ export type ErrorCode =
   | 'SCRATCH_FAILED'
   | 'PG_RESTORE_FAILED'
   | 'VERIFY_MISMATCH'
+  | 'ANOMALY_DETECTED'
   | 'UPLOAD_FAILED'
   | 'INTEGRITY_FAILED'
+  | 'STORE_CORRUPT'
+  | 'BACKUP_NOT_FOUND'
   | 'REPORT_FAILED'
   | 'TEARDOWN_FAILED'
   | 'CANCELLED'
@@ -64,6 +67,7 @@ const PRECONDITIONS: ReadonlySet<ErrorCode> = new Set([
   'SNAPSHOT_NOT_FOUND',
   'SNAPSHOT_TOO_OLD',
   'PG_TOOLS_MISMATCH',
+  'BACKUP_NOT_FOUND',
 ]);
 
 /** The exit code for an error code: 2 usage/config, 3 missing precondition, 130 interrupted, else 1. */
