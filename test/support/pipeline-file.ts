@@ -17,10 +17,19 @@ function merge(base: Tree, over: Tree): Tree {
   return out;
 }
 
-/** Writes pipelines/demo.yaml with some fields changed into `dir`, and returns its path. */
-export function demoPipelineWith(dir: string, overrides: Tree, name = 'pipeline.yaml'): string {
+/**
+ * Writes pipelines/demo.yaml with some fields changed into `dir`, and returns its path.
+ * Overrides merge into the demo's mappings; top-level keys listed in `replace` are replaced whole.
+ */
+export function demoPipelineWith(
+  dir: string,
+  overrides: Tree,
+  nameOrOpts: string | { name?: string; replace?: string[] } = {},
+): string {
+  const opts = typeof nameOrOpts === 'string' ? { name: nameOrOpts } : nameOrOpts;
   const demo = parse(readFileSync(join(REPO_ROOT, 'pipelines/demo.yaml'), 'utf8')) as Tree;
-  const path = join(dir, name);
+  for (const key of opts.replace ?? []) delete demo[key];
+  const path = join(dir, opts.name ?? 'pipeline.yaml');
   writeFileSync(path, stringify(merge(demo, overrides)));
   return path;
 }
