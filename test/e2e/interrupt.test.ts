@@ -4,11 +4,10 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/run-report.ts';
 import { type LocalWorld, startLocalWorld } from '../support/local-world.ts';
-import { REPO_ROOT } from '../support/run-cli.ts';
+import { startCli } from '../support/run-cli.ts';
 
 let world: LocalWorld;
 let dir: string;
@@ -26,13 +25,7 @@ afterAll(async () => {
 it('SIGTERM while the temporary instance is being restored: deleted, report cancelled, exit 130', async () => {
   // A slow restore keeps the run in the restore stage long enough to interrupt it there.
   world.emulator.setFaults({ transitionMs: 3_000 });
-  const child = execa(process.execPath, ['bin/offsite.js', 'run', 'pipelines/demo.yaml', '--json'], {
-    cwd: REPO_ROOT,
-    env: world.env(),
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-  });
+  const child = startCli(['run', 'pipelines/demo.yaml', '--json'], world.env());
   const deadline = Date.now() + 30_000;
   while (world.emulator.listInstances().length === 0 && Date.now() < deadline) await sleep(50);
   expect(world.emulator.listInstances()).toHaveLength(1);
@@ -54,13 +47,7 @@ it('SIGTERM while the temporary instance is being restored: deleted, report canc
 it('SIGINT during the restore test: the scratch server is stopped and removed, the report written', async () => {
   const scratchDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith('offsite-scratch-'));
   const before = new Set(scratchDirs());
-  const child = execa(process.execPath, ['bin/offsite.js', 'run', 'pipelines/demo.yaml', '--json'], {
-    cwd: REPO_ROOT,
-    env: world.env(),
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-  });
+  const child = startCli(['run', 'pipelines/demo.yaml', '--json'], world.env());
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();

@@ -14,13 +14,9 @@ export interface CliResult {
   report: RunReport | null;
 }
 
-/** Runs `offsite <args>` as a real subprocess (node bin/offsite.js) and waits for it. */
-export async function runCli(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  timeoutMs = 240_000,
-): Promise<CliResult> {
-  const result = await execa(process.execPath, ['bin/offsite.js', ...args], {
+/** Starts `offsite <args>` as a real subprocess (node bin/offsite.js), for tests that signal it. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 240_000) {
+  return execa(process.execPath, ['bin/offsite.js', ...args], {
     cwd: REPO_ROOT,
     env,
     extendEnv: false,
@@ -28,6 +24,15 @@ export async function runCli(
     timeout: timeoutMs,
     stdin: 'ignore',
   });
+}
+
+/** Runs `offsite <args>` as a real subprocess and waits for it. */
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 240_000,
+): Promise<CliResult> {
+  const result = await startCli(args, env, timeoutMs);
   let report: RunReport | null = null;
   try {
     report = JSON.parse(result.stdout) as RunReport;
