@@ -2,6 +2,8 @@ import { OffsiteError } from '../errors.ts';
 import type { InstanceInfo } from '../pipeline/ports.ts';
 import type { RunContext } from '../pipeline/run-context.ts';
 
+const PROGRESS_EVERY_MS = 5 * 60_000;
+
 // Statuses from which an RDS instance never becomes available by itself.
 const DEAD_ENDS = new Set([
   'failed',
