@@ -31,15 +31,19 @@ export async function waitForInstance(
   const started = Date.now();
   const deadline = started + temp.waitTimeoutMinutes * 60_000;
   let lastStatus = '';
+  let lastLog = 0;
   for (;;) {
     const info = await ctx.deps.rds.describeInstance(instanceId, ctx.signal);
     const status = info?.status ?? 'missing';
-    if (status !== lastStatus) {
+    // A change is logged at once, an unchanged status every few minutes: a long restore (big
+    // snapshots load lazily) must never look like a hang.
+    if (status !== lastStatus || Date.now() - lastLog >= PROGRESS_EVERY_MS) {
       ctx.log.info(
         { instance: instanceId, status, waitedMs: Date.now() - started },
         `waiting for ${what}: ${status}`,
       );
       lastStatus = status;
+      lastLog = Date.now();
     }
     if (!info || DEAD_ENDS.has(status)) {
       throw new OffsiteError(
