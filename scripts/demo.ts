@@ -1,6 +1,8 @@
 // npm run demo [-- --json]: the whole nightly pipeline against the local world (RDS emulator,
 // local S3, embedded scratch Postgres), with `offsite run pipelines/demo.yaml` as a subprocess.
 // Everything it starts, it stops; with --json, stdout holds the RunReport alone.
+// npm run demo -- --scenario dedup [--json]: two nightly runs over two consecutive days (an
+// application-like day of change between them) into one store; --json prints { day1, day2 }.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,7 +11,11 @@ import type { RunReport } from '../src/report/run-report.ts';
 import { type LocalWorld, startLocalWorld } from '../test/support/local-world.ts';
 
 const { values } = parseArgs({
-  options: { json: { type: 'boolean', default: false }, scale: { type: 'string', default: '0.5' } },
+  options: {
+    json: { type: 'boolean', default: false },
+    scale: { type: 'string', default: '0.5' },
+    scenario: { type: 'string', default: 'nightly' },
+  },
 });
 const say = (line: string) => process.stderr.write(`demo: ${line}\n`);
 const runDir = resolve('.demo');
@@ -27,7 +33,13 @@ async function shutdown(code: number): Promise<never> {
 process.on('SIGINT', () => void shutdown(130));
 process.on('SIGTERM', () => void shutdown(143));
 
+if (values.scenario !== 'nightly' && values.scenario !== 'dedup') {
+  say(`unknown --scenario ${values.scenario}: use nightly (the default) or dedup`);
+  process.exit(2);
+}
+
 try {
+  if (values.scenario === 'dedup') await dedupScenario();
   say('starting the local world: source Postgres + 3 days of automated snapshots, RDS emulator, local S3');
   world = await startLocalWorld({ days: 3, scale: Number(values.scale), runDir });
   for (const s of world.snapshots) say(`  snapshot ${s.id} (${s.at.toISOString()})`);
@@ -68,6 +80,62 @@ try {
   await shutdown(1);
 }
 
+/** Two runs, day 1 then day 2, into one store: what the second one uploads is what changed. */
+async function dedupScenario(): Promise<never> {
+  say(
+    'starting the local world: 2 days of automated snapshots with an application-like day of change between them',
+  );
+  world = await startLocalWorld({ days: 2, scale: Number(values.scale), runDir });
+  const reports: RunReport[] = [];
+  for (const [i, snap] of world.snapshots.entries()) {
+    const date = snap.at.toISOString().slice(0, 10);
+    say(`running day ${i + 1}: offsite run pipelines/demo.yaml --date ${date}`);
+    const child = await execa(
+      process.execPath,
+      [
+        'bin/offsite.js',
+        'run',
+        'pipelines/demo.yaml',
+        '--json',
+        '--date',
+        date,
+        '--reason',
+        'npm run demo -- --scenario dedup',
+      ],
+      {
+        env: world.env(),
+        extendEnv: false,
+        reject: false,
+        stdin: 'ignore',
+        stderr: values.json ? 'inherit' : 'ignore',
+      },
+    );
+    const report = JSON.parse(child.stdout) as RunReport;
+    reports.push(report);
+    const b = report.backup;
+    if (child.exitCode !== 0 || !b) {
+      say(`day ${i + 1} failed (exit ${child.exitCode}): ${report.error?.message ?? 'no report'}`);
+      if (values.json)
+        process.stdout.write(`${JSON.stringify({ day1: reports[0], day2: reports[1] ?? null }, null, 2)}\n`);
+      await shutdown(child.exitCode || 1);
+    }
+    say(
+      `  day ${i + 1}: read ${b!.bytesRead} bytes in ${b!.chunksNew! + b!.chunksReused!} chunks, ${b!.chunksNew} new, uploaded ${b!.bytesUploaded} bytes (dedup ${b!.dedupRatio ?? '∞'}×, compression ${b!.compressionRatio ?? '-'}×); store now ${report.store?.totalBytes} bytes; peak RSS ${Math.round(report.resources.peakRssBytes / 2 ** 20)} MiB`,
+    );
+  }
+  const [day1, day2] = reports as [RunReport, RunReport];
+  say(
+    `day 2 uploaded ${((100 * day2.backup!.bytesUploaded) / day1.backup!.bytesUploaded).toFixed(1)}% of day 1's bytes`,
+  );
+  if (values.json) process.stdout.write(`${JSON.stringify({ day1, day2 }, null, 2)}\n`);
+  const left = world.emulator.listInstances();
+  if (left.length > 0) {
+    say(`ERROR: temporary instances left behind: ${left.map((i) => `${i.id} (${i.status})`).join(', ')}`);
+    await shutdown(1);
+  }
+  return shutdown(0);
+}
+
 function findReport(): string | null {
   const dir = resolve(runDir, 'reports', 'demo');
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -85,4 +153,5 @@ function summarize(path: string): void {
     say(`  backup ${report.backup.id}: ${report.backup.files} files, ${report.backup.bytesUploaded} bytes`);
   say(`  temporary instance ${report.tempInstance?.id} deleted=${report.tempInstance?.deleted}`);
   say(`report: ${report.reports.markdown}`);
+  if (report.reports.html) say(`report page (open in a browser): ${report.reports.html}`);
 }

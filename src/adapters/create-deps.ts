@@ -36,7 +36,7 @@ export function createStore(
     secretAccessKey,
     forcePathStyle: store.forcePathStyle,
   });
-  return createS3Store(client, store.bucket, store.endpoint);
+  return createS3Store(client, store.bucket, store.endpoint, { objectLock: store.objectLock });
 }
 
 /** Wires the real adapters for a pipeline. */

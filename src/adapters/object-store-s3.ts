@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
+  ListObjectsCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -14,29 +15,83 @@ import type { ObjectStore, StoredObject } from '../pipeline/ports.ts';
 const PART_SIZE = 64 * 1024 * 1024;
 const SINGLE_PUT_LIMIT = 64 * 1024 * 1024;
 
+/**
+ * Runs one SDK call with its own AbortSignal, chained to the run's. The SDK leaves a listener on
+ * the signal it is given; on the run's long-lived signal those piled up, one per request (with
+ * the request they hold), and a 1 GB upload of ~120,000 chunks grew the heap by hundreds of MB.
+ */
+async function withRequestSignal<T>(
+  signal: AbortSignal | undefined,
+  call: (s?: AbortSignal) => Promise<T>,
+): Promise<T> {
+  if (!signal) return call(undefined);
+  const own = new AbortController();
+  const forward = () => own.abort(signal.reason);
+  if (signal.aborted) forward();
+  else signal.addEventListener('abort', forward, { once: true });
+  try {
+    return await call(own.signal);
+  } finally {
+    signal.removeEventListener('abort', forward);
+  }
+}
+
 function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
 }
 
+/** Object Lock retention written with every object (mode and days from the pipeline's store config). */
+export interface ObjectLockSettings {
+  mode: 'governance' | 'compliance';
+  days: number;
+}
+
+/** Options of createS3Store. */
+export interface S3StoreOptions {
+  objectLock?: ObjectLockSettings;
+  /** The clock retention dates are computed from. */
+  now?: () => Date;
+}
+
+function lockParams(lock: ObjectLockSettings | undefined, now: Date) {
+  if (!lock) return {};
+  return {
+    ObjectLockMode: lock.mode === 'compliance' ? ('COMPLIANCE' as const) : ('GOVERNANCE' as const),
+    ObjectLockRetainUntilDate: new Date(now.getTime() + lock.days * 86_400_000),
+  };
+}
+
 /** An object store on S3 or B2 (through a client made by createS3Client with B2's settings). */
-export function createS3Store(client: S3Client, bucket: string, endpoint: string | undefined): ObjectStore {
+export function createS3Store(
+  client: S3Client,
+  bucket: string,
+  endpoint: string | undefined,
+  opts: S3StoreOptions = {},
+): ObjectStore {
+  const now = opts.now ?? (() => new Date());
   return {
     location: `s3://${bucket}${endpoint ? ` at ${endpoint}` : ''}`,
     async put(key, body, size, signal) {
       if (Buffer.isBuffer(body) || size <= SINGLE_PUT_LIMIT) {
         const data = Buffer.isBuffer(body) ? body : await readAll(body());
-        await client.send(
-          new PutObjectCommand({ Bucket: bucket, Key: key, Body: data, ContentLength: data.length }),
-          {
-            abortSignal: signal,
-          },
-        );
+        // Content-MD5 (not the SDK's x-amz-checksum-*, which B2 rejects): B2 needs it with Object
+        // Lock headers, and it makes the store refuse a body damaged on the way.
+        const md5 = createHash('md5').update(data).digest('base64');
+        const command = new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: data,
+          ContentLength: data.length,
+          ContentMD5: md5,
+          ...lockParams(opts.objectLock, now()),
+        });
+        await withRequestSignal(signal, (abortSignal) => client.send(command, { abortSignal }));
         return;
       }
       const upload = new Upload({
         client,
-        params: { Bucket: bucket, Key: key, Body: body() },
+        params: { Bucket: bucket, Key: key, Body: body(), ...lockParams(opts.objectLock, now()) },
         partSize: PART_SIZE,
         queueSize: 4,
         leavePartsOnError: false,
@@ -46,9 +101,9 @@ export function createS3Store(client: S3Client, bucket: string, endpoint: string
     },
     async head(key, signal) {
       try {
-        const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), {
-          abortSignal: signal,
-        });
+        const out = await withRequestSignal(signal, (abortSignal) =>
+          client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }),
+        );
         return { key, size: out.ContentLength ?? 0 };
       } catch (err) {
         if (isNotFound(err)) return null;
@@ -56,26 +111,32 @@ export function createS3Store(client: S3Client, bucket: string, endpoint: string
       }
     },
     async get(key, signal) {
-      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
-        abortSignal: signal,
-      });
+      const out = await withRequestSignal(signal, (abortSignal) =>
+        client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }),
+      );
       return out.Body as Readable;
     },
     async list(prefix, signal) {
+      // ListObjects (v1) paged by Marker: B2 and S3 serve it alike, and s3rver's v2 continuation
+      // tokens use DES, which Node 24's OpenSSL no longer has (every truncated v2 page fails 500).
       const out: StoredObject[] = [];
-      let token: string | undefined;
-      do {
-        const page = await client.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-          { abortSignal: signal },
+      let marker: string | undefined;
+      for (;;) {
+        const page = await withRequestSignal(signal, (abortSignal) =>
+          client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker }), {
+            abortSignal,
+          }),
         );
         for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
-      return out;
+        const last = page.Contents?.at(-1)?.Key;
+        if (!page.IsTruncated || !last) return out;
+        marker = page.NextMarker ?? last;
+      }
     },
     async delete(key, signal) {
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+      await withRequestSignal(signal, (abortSignal) =>
+        client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }),
+      );
     },
   };
 }

@@ -3,7 +3,9 @@ import { delimiter, join } from 'node:path';
 import { type ExecaError, execa } from 'execa';
 import { OffsiteError } from '../errors.ts';
 import type { PgDumpOptions, PgRestoreOptions, PgTarget, PgTools } from '../pipeline/ports.ts';
+import { readTableDataEntries } from './dump-toc.ts';
 import { pgChildEnv, withPgpass } from './pgpass.ts';
+import { rewriteTableData } from './table-data-rewrite.ts';
 
 interface ToolDir {
   dir: string;
@@ -103,7 +105,22 @@ function toolError(code: 'DUMP_FAILED' | 'PG_RESTORE_FAILED', tool: string, err:
   return new OffsiteError(code, `${tool} ${how}${stderr ? `:\n${stderr}` : ''}`, { cause: err });
 }
 
+/** psql beside pg_dump, else the first on PATH or in /usr/lib/postgresql (any version copies out). */
+async function findPsql(toolsDir: string): Promise<string> {
+  for (const dir of [toolsDir, ...(await candidateDirs(undefined))]) {
+    if (await exists(join(dir, 'psql'))) return join(dir, 'psql');
+  }
+  throw new OffsiteError(
+    'PG_TOOLS_MISMATCH',
+    'psql was not found beside pg_dump, on PATH or in /usr/lib/postgresql',
+    {
+      hint: 'install postgresql-client (it ships pg_dump, pg_restore and psql together)',
+    },
+  );
+}
+
 function pgToolsAt(tools: ToolDir): PgTools {
+  let psql: Promise<string> | undefined;
   return {
     binDir: tools.dir,
     majorVersion: tools.major,
@@ -150,6 +167,11 @@ function pgToolsAt(tools: ToolDir): PgTools {
       ).catch((err) => {
         throw toolError('PG_RESTORE_FAILED', 'pg_restore', err);
       });
+    },
+    listTableData: readTableDataEntries,
+    async rewriteTableData(opts) {
+      psql ??= findPsql(tools.dir);
+      await rewriteTableData(await psql, opts);
     },
   };
 }

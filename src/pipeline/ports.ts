@@ -91,6 +91,34 @@ export interface PgTools {
   pgRestoreVersion: string;
   dump(opts: PgDumpOptions): Promise<void>;
   restore(opts: PgRestoreOptions): Promise<void>;
+  /** The TABLE DATA entries of a directory-format dump (read from its toc.dat). */
+  listTableData(dumpDir: string): Promise<TableDataEntry[]>;
+  /**
+   * Replaces a table's data file by the output of `copySql` (the same rows in another order),
+   * failing unless the new file holds exactly the same multiset of rows.
+   */
+  rewriteTableData(opts: RewriteTableDataOptions): Promise<void>;
+}
+
+/** One table's data in a directory-format dump. */
+export interface TableDataEntry {
+  /** The table, schema-qualified and quoted as pg_dump wrote it in its COPY statement. */
+  table: string;
+  /** pg_dump's column list for the table ('' for none). */
+  columns: string;
+  /** The data file's path. */
+  file: string;
+}
+
+/** Arguments of rewriteTableData. */
+export interface RewriteTableDataOptions {
+  target: PgTarget;
+  file: string;
+  /** `COPY (SELECT …) TO STDOUT` yielding the table's rows as pg_dump wrote them. */
+  copySql: string;
+  /** The database's encoding, which pg_dump also used for its data files. */
+  clientEncoding: string;
+  signal?: AbortSignal;
 }
 
 /** Arguments of a directory-format dump. */

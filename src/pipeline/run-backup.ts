@@ -3,6 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { PipelineConfig } from '../config/schema.ts';
 import type { RunReport } from '../report/run-report.ts';
+import { anomaliesStage } from '../stages/anomalies.ts';
 import { dumpStage } from '../stages/dump.ts';
 import { locateStage } from '../stages/locate-snapshot.ts';
 import { writeRunReport } from '../stages/report.ts';
@@ -23,6 +24,7 @@ export const BACKUP_STAGES = [
   dumpStage,
   teardownStage,
   verifyRestoreStage,
+  anomaliesStage,
   uploadStage,
 ];
 

@@ -1,5 +1,6 @@
 import type { PipelineConfig, ScratchConfig } from '../config/schema.ts';
 import type { CheckReport } from '../report/run-report.ts';
+import type { SourceVerifyFacts } from '../verify/source-verify-facts.ts';
 import type {
   Connect,
   ObjectStore,
@@ -42,6 +43,8 @@ export interface SourceFacts {
   serverVersionNum: number;
   extensions: { name: string; version: string }[];
   rowCounts: Map<string, number>;
+  /** The source side of the restore-test checks (checksums, schema, sequences, …). */
+  verify?: SourceVerifyFacts;
 }
 
 /** The temporary instance this run created. */

@@ -1,4 +1,5 @@
-import type { RunReport } from './run-report.ts';
+import { BASELINE_NOTE } from './anomalies.ts';
+import type { CheckReport, RunReport } from './run-report.ts';
 
 const ICON: Record<string, string> = {
   succeeded: '✅',
@@ -18,11 +19,26 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
+const RANK: Record<string, number> = { failed: 0, warned: 1, passed: 2, skipped: 3 };
+
+// Failed first: in an email the first lines are the ones read.
+function urgentFirst(items: CheckReport[]): CheckReport[] {
+  return [...items].sort((a, b) => (RANK[a.status] ?? 9) - (RANK[b.status] ?? 9));
+}
+
+// A table cell holds one line and no pipe.
+function cellText(text: string): string {
+  return text.replaceAll('|', '\\|').replace(/\s*\n\s*/g, ' ');
+}
+
 /** A short Markdown summary of a run, for an email or a chat message. */
 export function renderMarkdown(r: RunReport): string {
   const lines: string[] = [];
   lines.push(`# offsite ${r.pipeline}: ${ICON[r.status] ?? ''} ${r.status}`, '');
   if (r.error) lines.push(`**Failed in \`${r.error.stage}\`** (${r.error.code}): ${r.error.message}`, '');
+  const failing = [...r.checks, ...r.anomalies].filter((c) => c.status === 'failed');
+  for (const c of failing) lines.push(`- ❌ **${c.name}**: ${c.summary}`);
+  if (failing.length > 0) lines.push('');
   lines.push(`- Run: \`${r.runId}\`${r.reason ? ` — ${r.reason}` : ''}`);
   if (r.snapshot) lines.push(`- Snapshot: \`${r.snapshot.id}\` taken ${r.snapshot.createdAt}`);
   if (r.backup)
@@ -35,16 +51,26 @@ export function renderMarkdown(r: RunReport): string {
       `- Temporary instance: \`${r.tempInstance.id}\` ${r.tempInstance.deleted ? 'deleted' : '**NOT deleted — delete it by hand**'} after ${seconds(r.tempInstance.lifetimeMs)}`,
     );
   }
+  if (r.reports.html) lines.push(`- Full report: ${r.reports.html}`);
   if (r.restoreTest) lines.push(`- Restore time (RTO of this backup): ${seconds(r.restoreTest.durationMs)}`);
-  lines.push(`- Duration: ${seconds(r.durationMs)}`, '');
-  lines.push('| stage | status | duration |', '|---|---|---|');
-  for (const s of r.stages)
-    lines.push(`| ${s.name} | ${ICON[s.status] ?? ''} ${s.status} | ${seconds(s.durationMs)} |`);
+  lines.push(`- Duration: ${seconds(r.durationMs)}`);
   if (r.checks.length > 0) {
     lines.push('', '| check | status | summary |', '|---|---|---|');
-    for (const c of r.checks)
-      lines.push(`| ${c.name} | ${ICON[c.status] ?? ''} ${c.status} | ${c.summary} |`);
+    for (const c of urgentFirst(r.checks))
+      lines.push(`| ${c.name} | ${ICON[c.status] ?? ''} ${c.status} | ${cellText(c.summary)} |`);
   }
+  const note = r.anomalies.find((a) => a.name === BASELINE_NOTE);
+  const findings = urgentFirst(r.anomalies.filter((a) => a.name !== BASELINE_NOTE));
+  if (note || findings.length > 0) {
+    lines.push('', '**Changes since the previous backup**', '');
+    if (note) lines.push(`- ${note.summary}`);
+    if (note?.status === 'passed' && findings.length === 0) lines.push('- nothing unusual');
+    for (const a of findings)
+      lines.push(`- ${ICON[a.status] ?? ''} **${a.name}** (${a.status}): ${a.summary}`);
+  }
+  lines.push('', '| stage | status | duration |', '|---|---|---|');
+  for (const s of r.stages)
+    lines.push(`| ${s.name} | ${ICON[s.status] ?? ''} ${s.status} | ${seconds(s.durationMs)} |`);
   for (const e of r.errors.slice(1)) lines.push('', `Also: \`${e.stage}\` ${e.code}: ${e.message}`);
   return `${lines.join('\n')}\n`;
 }

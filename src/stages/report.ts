@@ -4,9 +4,28 @@ import { OffsiteError } from '../errors.ts';
 import type { RunContext } from '../pipeline/run-context.ts';
 import type { StagesOutcome } from '../pipeline/run-pipeline.ts';
 import { buildRunReport } from '../report/build-report.ts';
+import { readRunHistory, reportHtmlKey } from '../report/history.ts';
+import { renderRunPage } from '../report/html/run-page.ts';
 import { renderMarkdown } from '../report/markdown.ts';
 import type { RunReport, StageReport } from '../report/run-report.ts';
 import { reportKey } from '../store/layout.ts';
+
+/** How many earlier runs the HTML page's trend charts show. */
+const TREND_RUNS = 90;
+
+// The trend charts need earlier runs; without them (store down, first run) the page still renders.
+async function earlierRuns(ctx: RunContext): Promise<RunReport[]> {
+  try {
+    const { reports } = await readRunHistory(ctx.deps.store, ctx.config.store.prefix, ctx.config.name, {
+      limit: TREND_RUNS,
+      signal: AbortSignal.timeout(60_000),
+    });
+    return reports.filter((r) => r.runId !== ctx.runId);
+  } catch (err) {
+    ctx.log.warn({ err: (err as Error).message }, 'report: no history for the trend charts');
+    return [];
+  }
+}
 
 async function writeAtomically(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
@@ -15,7 +34,7 @@ async function writeAtomically(path: string, text: string): Promise<void> {
 }
 
 /**
- * report: the RunReport as JSON and Markdown, locally and in the store (beside the backups, so
+ * report: the RunReport as JSON, Markdown and a self-contained HTML page, locally and in the store (beside the backups, so
  * the history survives this machine). Always runs; a failure here fails the run but never
  * unpublishes a backup.
  */
@@ -29,13 +48,25 @@ export async function writeRunReport(ctx: RunContext, outcome: StagesOutcome): P
     message: null,
   };
   const withStage: StagesOutcome = { ...outcome, stages: [...outcome.stages, stage] };
+  ctx.reportPaths.html ??= ctx.reportPaths.json.replace(/\.json$/, '.html');
   let report = buildRunReport(ctx, withStage, ctx.deps.now());
   try {
     const json = `${JSON.stringify(report, null, 2)}\n`;
+    const html = renderRunPage(report, await earlierRuns(ctx));
     await writeAtomically(ctx.reportPaths.json, json);
     await writeAtomically(ctx.reportPaths.markdown, renderMarkdown(report));
-    const key = reportKey(ctx.config.store.prefix, ctx.config.name, ctx.runId);
+    await writeAtomically(ctx.reportPaths.html, html);
+    const { prefix } = ctx.config.store;
+    const key = reportKey(prefix, ctx.config.name, ctx.runId);
     await ctx.deps.store.put(key, Buffer.from(json), Buffer.byteLength(json), AbortSignal.timeout(120_000));
+    // The page beside the JSON: a person with bucket access reads it without offsite installed.
+    const htmlKey = reportHtmlKey(prefix, ctx.config.name, ctx.runId);
+    await ctx.deps.store.put(
+      htmlKey,
+      Buffer.from(html),
+      Buffer.byteLength(html),
+      AbortSignal.timeout(120_000),
+    );
     stage.durationMs = Date.now() - started;
   } catch (err) {
     const error = new OffsiteError(

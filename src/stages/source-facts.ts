@@ -1,12 +1,17 @@
 import type { StageDefinition } from '../pipeline/run-pipeline.ts';
 import { readRowCounts } from '../verify/row-counts.ts';
+import { recordSourceVerifyFacts } from '../verify/source-verify-facts.ts';
 
-/** source-facts: what the frozen temporary instance holds, to reconcile the restored copy against. */
+/**
+ * source-facts: what the frozen temporary instance holds, to reconcile the restored copy against.
+ * Everything a check compares with the source is read here: the instance is gone by the restore test.
+ */
 export const sourceFactsStage: StageDefinition = {
   name: 'source-facts',
   failureCode: 'SOURCE_FACTS_FAILED',
   async run(ctx) {
-    const session = await ctx.deps.connect(ctx.instance!.target!);
+    const target = ctx.instance!.target!;
+    const session = await ctx.deps.connect(target);
     try {
       const [version] = await session.query<{ v: string; n: string }>(
         "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n",
@@ -14,14 +19,27 @@ export const sourceFactsStage: StageDefinition = {
       const extensions = await session.query<{ name: string; version: string }>(
         'SELECT extname AS name, extversion AS version FROM pg_extension ORDER BY 1',
       );
-      const rowCounts = await readRowCounts(session);
+      const [rowCounts, verify] = await Promise.all([
+        readRowCounts(session),
+        recordSourceVerifyFacts(ctx.deps.connect, target, ctx.config),
+      ]);
       ctx.facts = {
         serverVersion: version?.v ?? 'unknown',
         serverVersionNum: Number(version?.n ?? 0),
         extensions,
         rowCounts,
+        verify,
       };
-      ctx.log.info({ tables: rowCounts.size, server: version?.v }, 'source facts recorded');
+      ctx.log.info(
+        {
+          tables: rowCounts.size,
+          server: version?.v,
+          checksummed: Object.keys(verify.checksums?.tables ?? {}).length,
+          schemaObjects: Object.keys(verify.schema?.objects ?? {}).length,
+          sequences: verify.sequences?.states.length ?? 0,
+        },
+        'source facts recorded',
+      );
     } finally {
       await session.close();
     }

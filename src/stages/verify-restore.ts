@@ -1,5 +1,6 @@
 import { OffsiteError } from '../errors.ts';
 import type { StageDefinition } from '../pipeline/run-pipeline.ts';
+import { runRestoredChecks, sortChecks } from '../verify/restored-checks.ts';
 import { readRowCounts, reconcileRowCounts } from '../verify/row-counts.ts';
 
 /**
@@ -9,6 +10,7 @@ import { readRowCounts, reconcileRowCounts } from '../verify/row-counts.ts';
 export const verifyRestoreStage: StageDefinition = {
   name: 'restore-test',
   failureCode: 'PG_RESTORE_FAILED',
+  // Checks run after pg_restore, on the same scratch database, before it is dropped.
   async run(ctx) {
     const facts = ctx.facts!;
     const started = Date.now();
@@ -41,6 +43,27 @@ export const verifyRestoreStage: StageDefinition = {
     }
     const check = reconcileRowCounts(facts.rowCounts, restored, ctx.config.dump.excludeTableData);
     ctx.checks.push({ ...check, durationMs: Date.now() - checkStarted });
+    await runRestoredChecks({
+      connect: ctx.deps.connect,
+      target: scratch.target,
+      config: ctx.config,
+      source: facts.verify,
+      snapshotAt: ctx.snapshot?.createdAt,
+      onCheck: (c) => {
+        ctx.checks.push(c);
+        const log =
+          c.status === 'failed' ? ctx.log.error : c.status === 'warned' ? ctx.log.warn : ctx.log.info;
+        log.call(
+          ctx.log,
+          { check: c.name, status: c.status, durationMs: c.durationMs },
+          `check ${c.name} ${c.status}: ${c.summary}`,
+        );
+      },
+    });
+    sortChecks(
+      ctx.checks,
+      ctx.config.verify.assertions.map((a) => a.name),
+    );
     await releaser.release();
 
     const failed = ctx.checks.filter((c) => c.status === 'failed');

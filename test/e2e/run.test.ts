@@ -5,10 +5,13 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { zstdDecompressSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findPgTools } from '../../src/adapters/pg-tools.ts';
+import { chunkKey } from '../../src/store/layout.ts';
 import type { Manifest } from '../../src/store/manifest.ts';
+import { type B2Proxy, startB2Proxy } from '../emulators/b2-proxy/index.ts';
 import { watchArgv } from '../support/argv-watch.ts';
 import { fakePgTools } from '../support/fake-pg-tools.ts';
 import { type LocalWorld, startLocalWorld } from '../support/local-world.ts';
@@ -16,24 +19,35 @@ import { demoPipelineWith } from '../support/pipeline-file.ts';
 import { runCli } from '../support/run-cli.ts';
 
 let world: LocalWorld;
+let proxy: B2Proxy;
 let dir: string;
 let realBinDir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'offsite-e2e-'));
   world = await startLocalWorld({ days: 3, scale: 0.1, runDir: join(dir, 'run') });
+  // The CLI reaches S3 through the B2-strict proxy (a few 503s injected), as it would reach B2.
+  proxy = await startB2Proxy({ upstream: world.s3.endpoint, slowDownRate: 0.02 });
   realBinDir = (await findPgTools(15, undefined)).binDir;
 });
 
 afterAll(async () => {
+  await proxy?.stop();
   await world?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** The world's environment with the store behind the B2-strict proxy. */
+function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return world.env({ OFFSITE_DEMO_S3_ENDPOINT: proxy.endpoint, ...extra });
+}
 
 afterEach(() => {
   world.emulator.clearFaults();
   // Every run, whatever happened, must leave no temporary instance behind.
   expect(world.emulator.listInstances().map((i) => `${i.id} ${i.status}`)).toEqual([]);
+  // Nothing the CLI sent would have been refused by B2.
+  expect(proxy.forbidden).toEqual([]);
 });
 
 async function objectKeys(prefix = ''): Promise<string[]> {
@@ -59,7 +73,7 @@ describe('offsite run (local world)', () => {
   it('publishes a verified backup of the newest snapshot from a private, tagged, deleted instance', async () => {
     const before = world.emulator.requests.length;
     const watch = watchArgv();
-    const run = await runCli(['run', 'pipelines/demo.yaml', '--json'], world.env());
+    const run = await runCli(['run', 'pipelines/demo.yaml', '--json'], env());
     const argvs = watch.stop();
 
     expect(run.exitCode, run.stderr).toBe(0);
@@ -74,6 +88,8 @@ describe('offsite run (local world)', () => {
       ['dump', 'succeeded'],
       ['teardown', 'succeeded'],
       ['restore-test', 'succeeded'],
+      // The first backup of a pipeline has no previous one to compare with.
+      ['anomalies', 'skipped'],
       ['upload', 'succeeded'],
       ['report', 'succeeded'],
     ]);
@@ -82,16 +98,29 @@ describe('offsite run (local world)', () => {
     expect(report.tempInstance).toMatchObject({ deleted: true });
     expect(report.tempInstance!.lifetimeMs).toBeGreaterThan(0);
 
-    // The manifest exists, and every file it lists hash-matches what the store holds.
+    // The manifest exists, and every file it lists reassembles from the store's chunks to its hash.
     expect(report.backup?.published).toBe(true);
     const manifest = JSON.parse((await objectBytes(report.backup!.manifestKey)).toString()) as Manifest;
+    expect(manifest.formatVersion).toBe(2);
     expect(manifest.snapshot.id).toBe(newest.id);
-    expect(manifest.files.map((f) => f.name)).toContain('toc.dat');
-    for (const file of manifest.files) {
-      const bytes = await objectBytes(file.key);
+    expect(manifest.restoreTest.status).toBe('passed');
+    expect(manifest.dump.files.map((f) => f.name)).toContain('toc.dat');
+    for (const file of manifest.dump.files) {
+      const parts: Buffer[] = [];
+      for (const [hash, size] of file.chunks) {
+        const plain = zstdDecompressSync(await objectBytes(chunkKey(manifest.chunking.prefix, hash)));
+        expect(plain.length).toBe(size);
+        expect(createHash('sha256').update(plain).digest('hex')).toBe(hash);
+        parts.push(plain);
+      }
+      const bytes = Buffer.concat(parts);
       expect(bytes.length).toBe(file.size);
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(file.sha256);
     }
+    const record = await objectBytes(manifest.restoreTest.key);
+    expect(createHash('sha256').update(record).digest('hex')).toBe(manifest.restoreTest.sha256);
+    expect(report.backup).toMatchObject({ chunksNew: expect.any(Number), chunksReused: expect.any(Number) });
+    expect(report.store?.totalBytes).toBeGreaterThan(0);
     expect(await objectKeys(`offsite/demo/reports/${report.runId}`)).toHaveLength(1);
 
     // From the emulator's request log: restored private, tagged, without backups, then deleted.
@@ -134,7 +163,7 @@ describe('offsite run (local world)', () => {
     const date = first.at.toISOString().slice(0, 10);
     const run = await runCli(
       ['run', 'pipelines/demo.yaml', '--json', '--date', date, '--reason', 'rerun'],
-      world.env(),
+      env(),
     );
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.report?.snapshot?.id).toBe(first.id);
@@ -144,7 +173,7 @@ describe('offsite run (local world)', () => {
   });
 
   it('a date without a snapshot exits 3 and lists the dates that exist', async () => {
-    const run = await runCli(['run', 'pipelines/demo.yaml', '--json', '--date', '2020-01-01'], world.env());
+    const run = await runCli(['run', 'pipelines/demo.yaml', '--json', '--date', '2020-01-01'], env());
     expect(run.exitCode).toBe(3);
     expect(run.report?.error).toMatchObject({ stage: 'locate', code: 'SNAPSHOT_NOT_FOUND' });
     expect(run.report?.error?.message).toContain(world.snapshots[0]!.at.toISOString().slice(0, 10));
@@ -159,7 +188,7 @@ describe('offsite run failures: no instance left, nothing published, the failed 
     exitCode = 1,
   ) {
     const manifestsBefore = (await objectKeys()).filter((k) => k.endsWith('manifest.json'));
-    const run = await runCli(['run', args.pipeline ?? 'pipelines/demo.yaml', '--json'], world.env(args.env));
+    const run = await runCli(['run', args.pipeline ?? 'pipelines/demo.yaml', '--json'], env(args.env));
     expect(run.exitCode, run.stderr).toBe(exitCode);
     expect(run.report?.status).toBe('failed');
     expect(run.report?.error).toMatchObject({ stage, code });

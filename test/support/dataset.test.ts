@@ -190,6 +190,21 @@ describe('demo dataset', () => {
     expect(hi).toBeGreaterThan(0.95 * max);
   });
 
+  it('moves its calendar to a given epoch: the newest rows end just before each day', async () => {
+    const epoch = new Date(Date.UTC(2031, 0, 5, 2, 50));
+    await query('postgres', 'CREATE DATABASE epoch');
+    await seedDataset(cluster.url('epoch'), { scale: 0.05, seed: 7, epoch });
+    const newestMs = async () =>
+      ((await one('epoch', 'SELECT max(created_at) FROM app.events')) as Date).getTime();
+    expect(datasetDate(0, epoch)).toEqual(epoch);
+    expect(epoch.getTime() - (await newestMs())).toBeGreaterThanOrEqual(0);
+    expect(epoch.getTime() - (await newestMs())).toBeLessThan(3_600_000);
+    await applyDayOfChange(cluster.url('epoch'), { day: 1, seed: 7, epoch });
+    const dayOne = datasetDate(1, epoch).getTime();
+    expect(dayOne - (await newestMs())).toBeGreaterThanOrEqual(0);
+    expect(dayOne - (await newestMs())).toBeLessThan(3_600_000);
+  });
+
   it('rejects what it cannot simulate', async () => {
     await expect(applyDayOfChange(cluster.url('c'), { day: 0 })).rejects.toThrow(/day must be/);
     await expect(uniformUpdate(cluster.url('c'), { table: 'audit_log', fraction: 0.1 })).rejects.toThrow(

@@ -5,6 +5,8 @@ export interface DatasetOptions {
   scale: number;
   /** Same seed, same data (on a fresh database); 1 by default. */
   seed?: number;
+  /** The instant of day 0 (see datasetDate); DEFAULT_EPOCH by default. */
+  epoch?: Date;
 }
 
 /** What seedDataset created: exact row counts per table and the tables' on-disk size. */
@@ -27,15 +29,18 @@ export const DATASET_TABLES: readonly string[] = ['users', 'events', 'payments',
 );
 
 const DAY_MS = 86_400_000;
-const DAY0 = Date.UTC(2026, 10, 20);
+
+/** Day 0 of the simulated calendar unless a caller picks another epoch: 2026-11-20T00:00Z. */
+export const DEFAULT_EPOCH = new Date(Date.UTC(2026, 10, 20));
 
 /**
- * The simulated "as of" instant of a day: 2026-11-20T00:00Z plus `day` days. Seeding fills the
+ * The simulated "as of" instant of a day: the epoch (day 0) plus `day` days. Seeding fills the
  * year before day 0; applyDayOfChange(day) fills (datasetDate(day - 1), datasetDate(day)), so the
  * newest events.created_at is always just before datasetDate(day) — what a freshness check expects.
+ * The local world passes an epoch that puts datasetDate(day) just before snapshot `day`'s time.
  */
-export function datasetDate(day: number): Date {
-  return new Date(DAY0 + day * DAY_MS);
+export function datasetDate(day: number, epoch: Date = DEFAULT_EPOCH): Date {
+  return new Date(epoch.getTime() + day * DAY_MS);
 }
 
 // Rows per table at scale 1, sized so that events is the biggest table (~2/3 of the bytes).
@@ -213,19 +218,20 @@ export async function seedDataset(connectionString: string, opts: DatasetOptions
   const n = Object.fromEntries(
     Object.entries(ROWS_AT_SCALE_1).map(([t, rows]) => [t, Math.max(1, Math.round(rows * opts.scale))]),
   ) as typeof ROWS_AT_SCALE_1;
-  const yearAgo = DAY0 - 365 * DAY_MS;
+  const day0 = (opts.epoch ?? DEFAULT_EPOCH).getTime();
+  const yearAgo = day0 - 365 * DAY_MS;
   // Long-standing (low id) users are the most active; row i of n only picks users that existed by then.
   const uid = (rows: number) =>
     `1 + floor(random() ^ 1.5 * ${n.users} * (0.6 + 0.4 * (i - 1) / ${rows}))::bigint`;
   return withClient(connectionString, async (c) => {
     await inTransaction(c, opts.seed ?? 1, 0, async () => {
       await c.query(SCHEMA);
-      await c.query(insertUsers(n.users, DAY0 - 3 * 365 * DAY_MS, yearAgo, 0));
-      await c.query(insertEvents(n.events, yearAgo, DAY0, uid(n.events)));
+      await c.query(insertUsers(n.users, day0 - 3 * 365 * DAY_MS, yearAgo, 0));
+      await c.query(insertEvents(n.events, yearAgo, day0, uid(n.events)));
       const status = `CASE WHEN i > ${n.payments} * 0.99 THEN 'pending' ELSE ${skew(w('succeeded|succeeded|succeeded|failed|refunded'))} END`;
-      await c.query(insertPayments(n.payments, yearAgo, DAY0, uid(n.payments), status));
-      await c.query(insertNotes(n.notes, yearAgo, DAY0, uid(n.notes)));
-      await c.query(insertAudit(n.audit_log, yearAgo, DAY0, uid(n.audit_log)));
+      await c.query(insertPayments(n.payments, yearAgo, day0, uid(n.payments), status));
+      await c.query(insertNotes(n.notes, yearAgo, day0, uid(n.notes)));
+      await c.query(insertAudit(n.audit_log, yearAgo, day0, uid(n.audit_log)));
     });
     await c.query('ANALYZE');
     const sizes = DATASET_TABLES.map((t) => `pg_table_size('${t}')`).join(' + ');
@@ -241,12 +247,13 @@ export async function seedDataset(connectionString: string, opts: DatasetOptions
  */
 export async function applyDayOfChange(
   connectionString: string,
-  opts: { day: number; seed?: number; changeFraction?: number },
+  opts: { day: number; seed?: number; changeFraction?: number; epoch?: Date },
 ): Promise<ChangeSummary> {
   const { day } = opts;
   if (!Number.isInteger(day) || day < 1)
     throw new Error(`day must be an integer ≥ 1 (day 0 is the seed), got ${day}`);
-  const [from, to] = [DAY0 + (day - 1) * DAY_MS, DAY0 + day * DAY_MS];
+  // Pass the epoch the database was seeded with, or the day's rows land on another calendar.
+  const [from, to] = [datasetDate(day - 1, opts.epoch).getTime(), datasetDate(day, opts.epoch).getTime()];
   return withClient(connectionString, async (c) => {
     const total = Object.values(await countRows(c)).reduce((a, b) => a + b, 0);
     // Shares of the day's budget: ~60% appends, ~35% updates, ~5% deletes, like the reference day in DESIGN.md.

@@ -22,6 +22,8 @@ export interface LocalWorld {
   source: PgCluster;
   sourceInstanceId: string;
   snapshots: WorldSnapshot[];
+  /** Day 0 of the dataset's calendar (datasetDate(d, epoch) is just before snapshot d). */
+  epoch: Date;
   /** Environment for an `offsite run pipelines/demo.yaml` subprocess against this world. */
   env(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   stop(): Promise<void>;
@@ -40,6 +42,7 @@ export interface LocalWorldOptions {
 }
 
 const DAY_MS = 86_400_000;
+const DATA_LEAD_MS = 10 * 60_000;
 
 async function exactRowCounts(url: string): Promise<Record<string, number>> {
   const client = new pg.Client({ connectionString: url });
@@ -92,10 +95,14 @@ export async function startLocalWorld(opts: LocalWorldOptions): Promise<LocalWor
     let newest = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 3, 10);
     if (newest > now.getTime()) newest -= DAY_MS;
     const snapshots: WorldSnapshot[] = [];
+    const atOf = (day: number) => new Date(newest - (opts.days - 1 - day) * DAY_MS);
+    // The data of day d ends DATA_LEAD_MS before snapshot d, as an app's writes end just before
+    // its nightly snapshot: so a freshness check sees real-looking ages at any real "now".
+    const epoch = new Date(atOf(0).getTime() - DATA_LEAD_MS);
     for (let day = 0; day < opts.days; day++) {
-      if (day === 0) await seedDataset(appUrl, { scale: opts.scale, seed: 7 });
-      else await applyDayOfChange(appUrl, { day, seed: 7 });
-      const at = new Date(newest - (opts.days - 1 - day) * DAY_MS);
+      if (day === 0) await seedDataset(appUrl, { scale: opts.scale, seed: 7, epoch });
+      else await applyDayOfChange(appUrl, { day, seed: 7, epoch });
+      const at = atOf(day);
       const id = await emulator.takeAutomatedSnapshot(sourceInstanceId, at);
       snapshots.push({ id, day, at, rowCounts: await exactRowCounts(appUrl) });
     }
@@ -106,6 +113,7 @@ export async function startLocalWorld(opts: LocalWorldOptions): Promise<LocalWor
       source,
       sourceInstanceId,
       snapshots,
+      epoch,
       env: (extra = {}) => ({
         ...process.env,
         OFFSITE_DEMO_RDS_ENDPOINT: emulator.endpoint,

@@ -1,0 +1,71 @@
+import { parseArgs } from 'node:util';
+import { createStore } from '../../adapters/create-deps.ts';
+import { loadPipeline } from '../../config/load.ts';
+import { EXIT } from '../../errors.ts';
+import { checkStore } from '../../store/check-store.ts';
+import { resolvePipelineFile, usageError } from '../arguments.ts';
+import type { Command } from '../command.ts';
+
+/** `--read-data` alone means all of it; `--read-data=N` N percent. */
+function readPercentOf(args: string[]): { args: string[]; percent: number } {
+  let percent = 0;
+  const rest: string[] = [];
+  for (const a of args) {
+    if (a === '--read-data') percent = 100;
+    else if (a.startsWith('--read-data=')) {
+      percent = Number(a.slice('--read-data='.length).replace(/%$/, ''));
+      if (!(percent > 0 && percent <= 100)) throw usageError(`${a}: expected a percentage in (0, 100]`);
+    } else rest.push(a);
+  }
+  return { args: rest, percent };
+}
+
+/** offsite check: is every published backup still whole in the store? */
+export const command: Command = {
+  usage: `  offsite check <pipeline> [--read-data[=PERCENT]] [--json]
+      Verify that every backup's chunks exist in the store; with --read-data, download them
+      (all, or PERCENT of them at random) and check they decompress to their hashes.
+      Exit 1 names each damaged chunk and the backups that depend on it.`,
+  async run({ args, log, signal }) {
+    const { args: rest, percent } = readPercentOf(args);
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { json: { type: 'boolean', default: false } },
+    });
+    const [pipeline, ...extra] = positionals;
+    if (!pipeline || extra.length > 0) throw usageError('offsite check takes exactly one pipeline');
+    const file = resolvePipelineFile(pipeline);
+    const { config } = await loadPipeline(file);
+    const store = createStore(config.store);
+    const result = await checkStore(store, {
+      prefix: config.store.prefix,
+      pipeline: config.name,
+      readPercent: percent,
+      concurrency: config.store.concurrency,
+      signal,
+    });
+    log.info({ ...result, problems: result.problems.length }, 'store checked');
+    if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else {
+      const out: string[] = [
+        `${store.location}: ${result.backups.length} backups, ${result.chunksReferenced} chunks referenced, ${result.chunksRead} read back`,
+      ];
+      for (const p of result.problems) {
+        out.push(`${p.kind} ${p.key}: ${p.detail}`, `  backups depending on it: ${p.backups.join(', ')}`);
+      }
+      out.push(
+        result.problems.length === 0
+          ? 'ok: every backup is whole'
+          : `FAILED: ${result.problems.length} problems`,
+      );
+      process.stdout.write(`${out.join('\n')}\n`);
+    }
+    if (result.problems.length > 0) {
+      const broken = [...new Set(result.problems.flatMap((p) => p.backups))];
+      process.stderr.write(`offsite: the store is damaged; backups at risk: ${broken.join(', ')}\n`);
+      return EXIT.failed;
+    }
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,132 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createStore } from '../../adapters/create-deps.ts';
+import { loadPipeline } from '../../config/load.ts';
+import { EXIT, OffsiteError } from '../../errors.ts';
+import { formatBytes, formatDuration } from '../../report/format.ts';
+import { type RunSummary, readRunHistory, summarizeRun } from '../../report/history.ts';
+import { renderIndexPage } from '../../report/html/index-page.ts';
+import { renderRunPage } from '../../report/html/run-page.ts';
+import { renderMarkdown } from '../../report/markdown.ts';
+import type { RunReport } from '../../report/run-report.ts';
+import { resolvePipelineFile, usageError, validDate } from '../arguments.ts';
+import type { Command } from '../command.ts';
+
+function table(summaries: RunSummary[]): string {
+  const head = [
+    'date',
+    'snapshot',
+    'status',
+    'checks ok/failed',
+    'changes',
+    'dump',
+    'restore',
+    'duration',
+    'run',
+  ];
+  const rows = summaries.map((s) => [
+    s.date,
+    s.snapshotId ?? '—',
+    s.status + (s.published ? '' : ' (not published)'),
+    `${s.checks.passed}/${s.checks.failed}`,
+    String(s.anomalies.warned + s.anomalies.failed),
+    formatBytes(s.dumpBytes),
+    formatDuration(s.restoreMs),
+    formatDuration(s.durationMs),
+    s.runId,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return `${[line(head), ...rows.map(line)].join('\n')}\n`;
+}
+
+// The page of a run is named after its run id: unique, sortable, safe as a file name.
+const pageName = (r: RunReport) => `${r.runId}.html`;
+
+async function writeHtml(
+  dir: string,
+  pipeline: string,
+  all: RunReport[],
+  shown: RunReport[],
+): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  for (const r of shown) {
+    await writeFile(join(dir, pageName(r)), renderRunPage(r, all, { index: 'index.html' }));
+  }
+  const index = join(dir, 'index.html');
+  await writeFile(index, renderIndexPage(pipeline, shown, pageName));
+  return index;
+}
+
+/** offsite report: the run history of a pipeline, read from the store. */
+export const command: Command = {
+  usage: `  offsite report <pipeline> [--date YYYY-MM-DD] [--html DIR] [--json]
+      List the pipeline's runs from the store (date, snapshot, status, checks, size, restore
+      time); --date shows one day's run, --html writes an index page and one page per run.`,
+  async run({ args, log, signal }) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        date: { type: 'string' },
+        html: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    });
+    const [pipeline, ...extra] = positionals;
+    if (!pipeline || extra.length > 0) throw usageError('offsite report takes exactly one pipeline');
+    if (values.date !== undefined && !validDate(values.date)) {
+      throw usageError(`--date ${values.date}: expected a calendar date as YYYY-MM-DD`);
+    }
+    const file = resolvePipelineFile(pipeline);
+    const { config, warnings } = await loadPipeline(file);
+    for (const w of warnings) log.warn({ field: w.path }, `${file}: ${w.path}: ${w.message}`);
+    const store = createStore(config.store);
+    const { reports, unreadable } = await readRunHistory(store, config.store.prefix, config.name, { signal });
+    for (const u of unreadable) log.warn({ key: u.key, err: u.error }, 'a stored run report is unreadable');
+
+    const date = values.date;
+    const onDate = date ? reports.filter((r) => summarizeRun(r).date === date) : reports;
+    if (date && onDate.length === 0) {
+      const dates = [...new Set(reports.map((r) => summarizeRun(r).date))];
+      throw new OffsiteError(
+        'BACKUP_NOT_FOUND',
+        `no run of ${config.name} for ${date} in ${store.location}`,
+        {
+          hint: `dates with a run: ${dates.length > 0 ? dates.join(', ') : 'none'}`,
+        },
+      );
+    }
+    // --date shows one run: the latest of that day (a rerun supersedes the nightly run).
+    const shown = date ? onDate.slice(-1) : reports;
+    const htmlIndex = values.html ? await writeHtml(resolve(values.html), config.name, reports, shown) : null;
+
+    if (values.json) {
+      const out = date
+        ? shown[0]
+        : {
+            pipeline: config.name,
+            store: store.location,
+            runs: reports.map(summarizeRun),
+            unreadable,
+            html: htmlIndex,
+          };
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    } else if (date) {
+      process.stdout.write(renderMarkdown(shown[0]!));
+    } else {
+      process.stdout.write(
+        reports.length > 0
+          ? table(reports.map(summarizeRun))
+          : `no runs of ${config.name} in ${store.location}\n`,
+      );
+    }
+    if (htmlIndex) process.stderr.write(`html: ${htmlIndex}\n`);
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,51 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createStore } from '../../adapters/create-deps.ts';
+import { loadPipeline } from '../../config/load.ts';
+import { EXIT } from '../../errors.ts';
+import { listBackups, pickBackup, readManifest } from '../../store/backups.ts';
+import { restoreBackup } from '../../store/restore-backup.ts';
+import { resolvePipelineFile, usageError, validDate } from '../arguments.ts';
+import type { Command } from '../command.ts';
+
+/** offsite restore --to-dir: reassemble a backup's files from the store. */
+export const command: Command = {
+  usage: `  offsite restore <pipeline> (--date YYYY-MM-DD | --backup ID) --to-dir DIR
+      Reassemble a backup (the newest of that snapshot date) from the store into DIR, every
+      chunk and file checked against its hash: DIR/dump is ready for pg_restore, DIR/files/<set>
+      holds the file sets with their modes, times and symlinks.`,
+  async run({ args, log, signal }) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        date: { type: 'string' },
+        backup: { type: 'string' },
+        'to-dir': { type: 'string' },
+      },
+    });
+    const [pipeline, ...extra] = positionals;
+    if (!pipeline || extra.length > 0) throw usageError('offsite restore takes exactly one pipeline');
+    if (!values['to-dir']) throw usageError('offsite restore needs --to-dir DIR');
+    if (!values.date === !values.backup) throw usageError('offsite restore needs one of --date or --backup');
+    if (values.date !== undefined && !validDate(values.date)) {
+      throw usageError(`--date ${values.date}: expected a calendar date as YYYY-MM-DD`);
+    }
+    const { config } = await loadPipeline(resolvePipelineFile(pipeline));
+    const store = createStore(config.store);
+    const backups = await listBackups(store, config.store.prefix, config.name, signal);
+    const chosen = pickBackup(backups, { date: values.date, id: values.backup });
+    const manifest = await readManifest(store, chosen.manifestKey, signal);
+    const toDir = resolve(values['to-dir']);
+    log.info({ backup: chosen.id, toDir }, 'restoring');
+    const result = await restoreBackup(store, manifest, toDir, {
+      concurrency: config.store.concurrency,
+      signal,
+    });
+    process.stdout.write(
+      `restored backup ${chosen.id} (snapshot ${manifest.snapshot.id}): ${result.files} files, ${result.bytes} bytes into ${toDir}\n` +
+        `  pg_restore --no-owner --no-privileges --exit-on-error -d <database> ${resolve(toDir, 'dump')}\n`,
+    );
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,61 @@
+import { OffsiteError } from '../errors.ts';
+import type { ObjectStore } from '../pipeline/ports.ts';
+import { backupsPrefix } from './layout.ts';
+import { type Manifest, manifestSchema } from './manifest.ts';
+import { readObject } from './read-chunk.ts';
+
+/** A published backup: its id and manifest key (a backup exists iff its manifest does). */
+export interface BackupRef {
+  id: string;
+  manifestKey: string;
+}
+
+/** The published backups of a pipeline, oldest first (ids sort by snapshot time). */
+export async function listBackups(
+  store: ObjectStore,
+  prefix: string,
+  pipeline: string,
+  signal?: AbortSignal,
+): Promise<BackupRef[]> {
+  const base = backupsPrefix(prefix, pipeline);
+  return (await store.list(base, signal))
+    .filter((o) => o.key.endsWith('/manifest.json'))
+    .map((o) => ({ id: o.key.slice(base.length, -'/manifest.json'.length), manifestKey: o.key }))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** Reads and validates a manifest (STORE_CORRUPT when it is not one). */
+export async function readManifest(store: ObjectStore, key: string, signal?: AbortSignal): Promise<Manifest> {
+  const text = (await readObject(store, key, signal)).toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new OffsiteError('STORE_CORRUPT', `${key}: not JSON`, { cause: err });
+  }
+  const result = manifestSchema.safeParse(parsed);
+  if (!result.success) {
+    const version = (parsed as { formatVersion?: unknown })?.formatVersion;
+    throw new OffsiteError(
+      'STORE_CORRUPT',
+      `${key}: not a format-2 manifest${version === 2 ? `: ${result.error.issues[0]?.message}` : ` (formatVersion ${String(version)})`}`,
+    );
+  }
+  return result.data;
+}
+
+/** The backup of a snapshot date (YYYY-MM-DD, the newest that day) or with an exact id. */
+export function pickBackup(backups: BackupRef[], wanted: { date?: string; id?: string }): BackupRef {
+  const matches = backups.filter((b) =>
+    wanted.id ? b.id === wanted.id : b.id.startsWith(`${wanted.date}T`),
+  );
+  const found = matches.at(-1);
+  if (!found) {
+    const have = backups.map((b) => b.id.slice(0, 10));
+    throw new OffsiteError(
+      'BACKUP_NOT_FOUND',
+      `no backup ${wanted.id ? `with id ${wanted.id}` : `of ${wanted.date}`}; backups exist for: ${[...new Set(have)].join(', ') || 'none'}`,
+    );
+  }
+  return found;
+}

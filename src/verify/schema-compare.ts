@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import type { CheckReport } from '../report/run-report.ts';
+import type { SchemaFingerprint } from './schema-fingerprint.ts';
+
+/** A short, stable digest of a fingerprint's objects (the same schema gives the same digest). */
+export function fingerprintDigest(fp: SchemaFingerprint): string {
+  const text = Object.entries(fp.objects)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}\n${v}`)
+    .join('\n\n');
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
+
+const clip = (s: string | undefined) =>
+  s === undefined ? null : s.length > 400 ? `${s.slice(0, 400)}… (${s.length} chars)` : s;
+
+/**
+ * Compares the source's schema with the restored copy's. A missing, extra or different object
+ * fails, and so does a NOT VALID constraint the source did not have as such. Only warned:
+ * an extension restored at another version (CREATE EXTENSION takes the scratch server's default),
+ * and invalid indexes or NOT VALID constraints the source itself has (the backup is faithful).
+ */
+export function compareSchemas(
+  source: SchemaFingerprint,
+  restored: SchemaFingerprint,
+): Omit<CheckReport, 'durationMs'> {
+  const failures: Record<string, unknown>[] = [];
+  const warnings: Record<string, unknown>[] = [];
+  for (const key of new Set([...Object.keys(source.objects), ...Object.keys(restored.objects)])) {
+    const [src, got] = [source.objects[key], restored.objects[key]];
+    if (src === got) continue;
+    const [kind = '', ...rest] = key.split(' ');
+    const difference = src === undefined ? 'extra' : got === undefined ? 'missing' : 'different';
+    const row = { kind, object: rest.join(' '), difference, source: clip(src), restored: clip(got) };
+    (kind === 'extension' && difference === 'different' ? warnings : failures).push(row);
+  }
+  for (const name of restored.notValidConstraints) {
+    const inherited = source.notValidConstraints.includes(name);
+    (inherited ? warnings : failures).push({
+      kind: 'constraint',
+      object: name,
+      difference: inherited ? 'not valid on the source too' : 'not valid',
+    });
+  }
+  for (const name of source.invalidIndexes) {
+    warnings.push({ kind: 'index', object: name, difference: 'invalid on the source: not in the dump' });
+  }
+  for (const name of restored.invalidIndexes) {
+    failures.push({ kind: 'index', object: name, difference: 'invalid in the restored copy' });
+  }
+  const [sd, rd] = [fingerprintDigest(source), fingerprintDigest(restored)];
+  const digest = {
+    kind: 'fingerprint',
+    object: 'all',
+    source: sd,
+    restored: rd,
+    objects: Object.keys(source.objects).length,
+  };
+  const n = Object.keys(source.objects).length;
+  if (failures.length > 0) {
+    const what = failures
+      .slice(0, 3)
+      .map((f) => `${f.kind} ${f.object} ${f.difference}`)
+      .join(', ');
+    return {
+      name: 'schema',
+      status: 'failed',
+      summary: `${failures.length} schema differences: ${what}${failures.length > 3 ? ', …' : ''}`,
+      details: [...failures, ...warnings, digest],
+    };
+  }
+  return {
+    name: 'schema',
+    status: warnings.length > 0 ? 'warned' : 'passed',
+    summary:
+      warnings.length > 0
+        ? `${n} objects equal apart from ${warnings.length} warnings: ${warnings
+            .map((w) => `${w.kind} ${w.object} ${w.difference}`)
+            .slice(0, 3)
+            .join(', ')}`
+        : `${n} objects (tables, columns, indexes, constraints, triggers, views, functions, extensions) equal; fingerprint ${sd}`,
+    details: [...warnings, digest],
+  };
+}
