@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
 import { createStore } from '../../adapters/create-deps.ts';
-import { loadPipeline } from '../../config/load.ts';
 import { EXIT } from '../../errors.ts';
 import { checkStore } from '../../store/check-store.ts';
-import { resolvePipelineFile, usageError } from '../arguments.ts';
+import { loadPipelineFor, onePipeline, usageError } from '../arguments.ts';
 import type { Command } from '../command.ts';
 
 /** `--read-data` alone means all of it; `--read-data=N` N percent. */
@@ -33,10 +32,7 @@ export const command: Command = {
       allowPositionals: true,
       options: { json: { type: 'boolean', default: false } },
     });
-    const [pipeline, ...extra] = positionals;
-    if (!pipeline || extra.length > 0) throw usageError('offsite check takes exactly one pipeline');
-    const file = resolvePipelineFile(pipeline);
-    const { config } = await loadPipeline(file);
+    const config = await loadPipelineFor(onePipeline(positionals, 'check'), log);
     const store = createStore(config.store);
     const result = await checkStore(store, {
       prefix: config.store.prefix,

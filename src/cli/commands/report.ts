@@ -2,7 +2,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createStore } from '../../adapters/create-deps.ts';
-import { loadPipeline } from '../../config/load.ts';
 import { EXIT, OffsiteError } from '../../errors.ts';
 import { formatBytes, formatDuration } from '../../report/format.ts';
 import { type RunSummary, readRunHistory, summarizeRun } from '../../report/history.ts';
@@ -10,7 +9,7 @@ import { renderIndexPage } from '../../report/html/index-page.ts';
 import { renderRunPage } from '../../report/html/run-page.ts';
 import { renderMarkdown } from '../../report/markdown.ts';
 import type { RunReport } from '../../report/run-report.ts';
-import { resolvePipelineFile, usageError, validDate } from '../arguments.ts';
+import { checkDate, loadPipelineFor, onePipeline } from '../arguments.ts';
 import type { Command } from '../command.ts';
 
 function table(summaries: RunSummary[]): string {
@@ -78,14 +77,9 @@ export const command: Command = {
         json: { type: 'boolean', default: false },
       },
     });
-    const [pipeline, ...extra] = positionals;
-    if (!pipeline || extra.length > 0) throw usageError('offsite report takes exactly one pipeline');
-    if (values.date !== undefined && !validDate(values.date)) {
-      throw usageError(`--date ${values.date}: expected a calendar date as YYYY-MM-DD`);
-    }
-    const file = resolvePipelineFile(pipeline);
-    const { config, warnings } = await loadPipeline(file);
-    for (const w of warnings) log.warn({ field: w.path }, `${file}: ${w.path}: ${w.message}`);
+    const pipeline = onePipeline(positionals, 'report');
+    checkDate(values.date);
+    const config = await loadPipelineFor(pipeline, log);
     const store = createStore(config.store);
     const { reports, unreadable } = await readRunHistory(store, config.store.prefix, config.name, { signal });
     for (const u of unreadable) log.warn({ key: u.key, err: u.error }, 'a stored run report is unreadable');

@@ -1,11 +1,10 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createStore } from '../../adapters/create-deps.ts';
-import { loadPipeline } from '../../config/load.ts';
 import { EXIT } from '../../errors.ts';
 import { listBackups, pickBackup, readManifest } from '../../store/backups.ts';
 import { restoreBackup } from '../../store/restore-backup.ts';
-import { resolvePipelineFile, usageError, validDate } from '../arguments.ts';
+import { checkDate, loadPipelineFor, onePipeline, usageError } from '../arguments.ts';
 import type { Command } from '../command.ts';
 
 /** offsite restore --to-dir: reassemble a backup's files from the store. */
@@ -24,14 +23,11 @@ export const command: Command = {
         'to-dir': { type: 'string' },
       },
     });
-    const [pipeline, ...extra] = positionals;
-    if (!pipeline || extra.length > 0) throw usageError('offsite restore takes exactly one pipeline');
+    const pipeline = onePipeline(positionals, 'restore');
     if (!values['to-dir']) throw usageError('offsite restore needs --to-dir DIR');
     if (!values.date === !values.backup) throw usageError('offsite restore needs one of --date or --backup');
-    if (values.date !== undefined && !validDate(values.date)) {
-      throw usageError(`--date ${values.date}: expected a calendar date as YYYY-MM-DD`);
-    }
-    const { config } = await loadPipeline(resolvePipelineFile(pipeline));
+    checkDate(values.date);
+    const config = await loadPipelineFor(pipeline, log);
     const store = createStore(config.store);
     const backups = await listBackups(store, config.store.prefix, config.name, signal);
     const chosen = pickBackup(backups, { date: values.date, id: values.backup });

@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
 import { createDeps } from '../../adapters/create-deps.ts';
-import { loadPipeline } from '../../config/load.ts';
 import { type ErrorCode, EXIT, exitCodeFor } from '../../errors.ts';
 import { runBackup } from '../../pipeline/run-backup.ts';
-import { resolvePipelineFile, usageError, validDate } from '../arguments.ts';
+import { checkDate, loadPipelineFor, onePipeline } from '../arguments.ts';
 import type { Command } from '../command.ts';
 
 /** offsite run: one nightly (or by-date) backup. */
@@ -21,14 +20,9 @@ export const command: Command = {
         json: { type: 'boolean', default: false },
       },
     });
-    const [pipeline, ...extra] = positionals;
-    if (!pipeline || extra.length > 0) throw usageError('offsite run takes exactly one pipeline');
-    if (values.date !== undefined && !validDate(values.date)) {
-      throw usageError(`--date ${values.date}: expected a calendar date as YYYY-MM-DD`);
-    }
-    const file = resolvePipelineFile(pipeline);
-    const { config, warnings } = await loadPipeline(file);
-    for (const w of warnings) log.warn({ field: w.path }, `${file}: ${w.path}: ${w.message}`);
+    const pipeline = onePipeline(positionals, 'run');
+    checkDate(values.date);
+    const config = await loadPipelineFor(pipeline, log);
     const report = await runBackup(config, createDeps(config), log, {
       date: values.date ?? null,
       reason: values.reason ?? null,
