@@ -1,6 +1,11 @@
 // Realistic RunReports for renderer and anomaly tests: the shape offsite writes, with the check
 // names the catalogue uses (row-counts, checksums, schema, sequences, amcheck, freshness, sql:…).
-import { type CheckReport, type RunReport, runReportSchema } from '../../src/report/run-report.ts';
+import {
+  type CheckReport,
+  type RunReport,
+  runReportSchema,
+  stageNames,
+} from '../../src/report/run-report.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -64,17 +69,7 @@ export function sampleReport(
       createdAt: snapAt.toISOString(),
       engineVersion: '15.8',
     },
-    stages: [
-      'locate',
-      'restore',
-      'source-facts',
-      'dump',
-      'teardown',
-      'restore-test',
-      'anomalies',
-      'upload',
-      'report',
-    ].map((name) => ({
+    stages: stageNames.map((name) => ({
       name,
       status: 'succeeded',
       durationMs: 4000,
