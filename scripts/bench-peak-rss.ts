@@ -3,7 +3,7 @@
 // resident memory sampled once a second and attributed to the stage running at the time.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import type { RunReport } from '../src/report/run-report.ts';
 import { startB2Proxy } from '../test/emulators/b2-proxy/index.ts';
@@ -28,10 +28,12 @@ export async function runPeakRss(scale: number, say: (line: string) => void): Pr
     say(
       `world of scale ${scale} seeded in ${((Date.now() - t) / 1000).toFixed(0)} s; running offsite run pipelines/demo.yaml`,
     );
-    const child = execa(process.execPath, ['bin/offsite.js', 'run', 'pipelines/demo.yaml', '--json'], {
+    // Run as installed and scheduled (npx offsite, infra/offsite@.service): the executable itself,
+    // so its shebang's Node flags apply, with this Node first on PATH.
+    const child = execa('bin/offsite.js', ['run', 'pipelines/demo.yaml', '--json'], {
       env: world.env({
         OFFSITE_DEMO_S3_ENDPOINT: proxy.endpoint,
-        ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+        PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
       }),
       extendEnv: false,
       reject: false,

@@ -1,7 +1,8 @@
 // npm run bench [-- --scale N] [-- --peak-rss [--rss-scale 100]]
 // Measurements as ratios against baselines taken on this machine in this run, so they travel
 // between machines: chunk sizes and row order (day-2 new bytes / day-1 bytes), the worst case
-// (1% of a big table updated uniformly), compression codecs (ratio and speed vs a sha256 pass),
+// (1% of a big table updated uniformly), packing (requests and time vs a chunk per object),
+// compression codecs (ratio and speed vs a sha256 pass),
 // the chunk pipeline's throughput vs `cat`, and (--peak-rss) a full run's peak memory over ≥1 GB.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -17,7 +18,9 @@ import { orderDumpByKey } from '../src/stages/dump.ts';
 import { chunkParams, cutPoint } from '../src/store/fastcdc.ts';
 import { applyDayOfChange, seedDataset, uniformUpdate } from '../test/support/dataset.ts';
 import { startCluster } from '../test/support/postgres-cluster.ts';
+import { runPackingBench } from './bench-packing.ts';
 import { runPeakRss } from './bench-peak-rss.ts';
+import { runResticComparison } from './bench-restic.ts';
 
 const { values } = parseArgs({
   options: {
@@ -97,7 +100,7 @@ try {
     return out;
   };
   const zstdSize = (c: Buffer) =>
-    zstdCompressSync(c, { params: { [constants.ZSTD_c_compressionLevel]: 3 } }).length;
+    zstdCompressSync(c, { params: { [constants.ZSTD_c_compressionLevel]: 1 } }).length;
   const storedBytes = (chunks: Map<string, Buffer>, known: Map<string, Buffer>) => {
     let n = 0;
     let count = 0;
@@ -128,24 +131,33 @@ try {
     );
   }
 
-  // Codecs over the day-1 chunks at 64 KiB: ratio and time relative to one sha256 pass.
-  const chunks = [...chunked(f1k!, 65_536).values()];
+  await runResticComparison({ day1: d1k.dir, day2: d2k.dir, worst: d3k.dir }, say);
+  await runPackingBench(d1k.dir, d2k.dir, say);
+
+  // Codecs over the day-1 chunks at the default 8 KiB: ratio and time relative to one sha256 pass.
+  const chunks = [...chunked(f1k!, 8192).values()];
   const plain = chunks.reduce((n, c) => n + c.length, 0);
+  // The best of five passes: the first pass of a codec pays for warming up, not for its work.
   const time = (fn: (c: Buffer) => number) => {
-    const t = performance.now();
+    let best = Number.POSITIVE_INFINITY;
     let out = 0;
-    for (const c of chunks) out += fn(c);
-    return { ms: performance.now() - t, out };
+    for (let pass = 0; pass < 5; pass++) {
+      const t = performance.now();
+      out = 0;
+      for (const c of chunks) out += fn(c);
+      best = Math.min(best, performance.now() - t);
+    }
+    return { ms: best, out };
   };
   const base = time((c) => createHash('sha256').update(c).digest().length);
   say(
-    `\ncodecs on ${chunks.length} chunks of 64 KiB (${(plain / 1e6).toFixed(1)} MB); time as a multiple of sha256 over the same bytes:`,
+    `\ncodecs on ${chunks.length} chunks of 8 KiB (${(plain / 1e6).toFixed(1)} MB), one frame each; time as a multiple of sha256 over the same bytes:`,
   );
   say('| codec | ratio | time / sha256 | ratio per time |');
   say('|---|---|---|---|');
   const codecs: [string, (c: Buffer) => number][] = [
-    ['zstd 1', (c) => zstdCompressSync(c, { params: { [constants.ZSTD_c_compressionLevel]: 1 } }).length],
-    ['zstd 3', zstdSize],
+    ['zstd 1 (default)', zstdSize],
+    ['zstd 3', (c) => zstdCompressSync(c, { params: { [constants.ZSTD_c_compressionLevel]: 3 } }).length],
     ['zstd 9', (c) => zstdCompressSync(c, { params: { [constants.ZSTD_c_compressionLevel]: 9 } }).length],
     ['gzip 6', (c) => gzipSync(c, { level: 6 }).length],
     ['brotli 4', (c) => brotliCompressSync(c, { params: { [constants.BROTLI_PARAM_QUALITY]: 4 } }).length],
@@ -173,7 +185,7 @@ try {
   for (const c of c64.values()) zstdSize(c);
   const zMs = performance.now() - t3;
   say(
-    `\nthroughput on ${(dumpBytes / 1e6).toFixed(1)} MB (single thread): cat 1×, sha256sum ${(shaMs / catMs).toFixed(1)}×, FastCDC+sha256 ${(cdcMs / catMs).toFixed(1)}× (${(cdcMs / shaMs).toFixed(2)}× sha256sum), + zstd 3 ${((cdcMs + zMs) / catMs).toFixed(1)}× the time of cat`,
+    `\nthroughput on ${(dumpBytes / 1e6).toFixed(1)} MB (single thread): cat 1×, sha256sum ${(shaMs / catMs).toFixed(1)}×, FastCDC+sha256 ${(cdcMs / catMs).toFixed(1)}× (${(cdcMs / shaMs).toFixed(2)}× sha256sum), + zstd 1 ${((cdcMs + zMs) / catMs).toFixed(1)}× the time of cat`,
   );
 } finally {
   await cluster.stop();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what offsite and its tests need on a fresh Debian machine, idempotently:
 # Node.js 24 (from the npm registry, into .tools/, when the machine's Node is older than 22.18),
-# PostgreSQL server + client tools (Debian packages, only when missing), and the npm packages.
+# PostgreSQL server + client tools, Chromium, jq and zstd (Debian packages, only when missing),
+# and the npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,11 +30,17 @@ if ! have_pg_server || ! have_pg_client; then
   (service postgresql stop || true) >/dev/null 2>&1
 fi
 
-if [ "${OFFSITE_WITH_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null; then
-  echo "offsite: installing Chromium from Debian's packages (HTML report tests)" >&2
+# For the tests: Chromium (the HTML report is checked in a real browser), jq and zstd (README's
+# "Restoring without offsite" recipe is run as written). Only what is missing.
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v jq >/dev/null || missing+=(jq)
+command -v zstd >/dev/null || missing+=(zstd)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "offsite: installing ${missing[*]} from Debian's packages (used by the tests)" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq chromium >/dev/null
+  apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # npm ci only when node_modules does not match the lock file (a fresh clone always installs).

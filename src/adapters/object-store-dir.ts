@@ -48,10 +48,10 @@ export function createDirStore(root: string): ObjectStore {
       const s = await stat(pathOf(key)).catch(() => null);
       return s?.isFile() ? { key, size: s.size } : null;
     },
-    async get(key) {
+    async get(key, _signal, range) {
       const path = pathOf(key);
       await stat(path); // fail here (ENOENT) rather than in the middle of a pipeline
-      return createReadStream(path);
+      return createReadStream(path, range && { start: range.offset, end: range.offset + range.length - 1 });
     },
     async list(prefix) {
       const out: StoredObject[] = [];

@@ -3,9 +3,11 @@ import type { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  GetObjectRetentionCommand,
   HeadObjectCommand,
   ListObjectsCommand,
   PutObjectCommand,
+  PutObjectRetentionCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -70,7 +72,8 @@ export function createS3Store(
   opts: S3StoreOptions = {},
 ): ObjectStore {
   const now = opts.now ?? (() => new Date());
-  return {
+  const lock = opts.objectLock;
+  const store: ObjectStore = {
     location: `s3://${bucket}${endpoint ? ` at ${endpoint}` : ''}`,
     async put(key, body, size, signal) {
       if (Buffer.isBuffer(body) || size <= SINGLE_PUT_LIMIT) {
@@ -110,9 +113,10 @@ export function createS3Store(
         throw err;
       }
     },
-    async get(key, signal) {
+    async get(key, signal, range) {
+      const Range = range ? `bytes=${range.offset}-${range.offset + range.length - 1}` : undefined;
       const out = await withRequestSignal(signal, (abortSignal) =>
-        client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }),
+        client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range }), { abortSignal }),
       );
       return out.Body as Readable;
     },
@@ -139,6 +143,38 @@ export function createS3Store(
       );
     },
   };
+  if (lock) {
+    store.extendRetention = async (key, until, signal) => {
+      try {
+        // Read first: a lock can only be lengthened, and one that is long enough needs no write.
+        const current = await withRequestSignal(signal, (abortSignal) =>
+          client.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: key }), { abortSignal }),
+        ).catch((err: unknown) => {
+          if ((err as { name?: string }).name === 'NoSuchObjectLockConfiguration') return null;
+          throw err;
+        });
+        const retention = current?.Retention;
+        if (retention?.RetainUntilDate && retention.RetainUntilDate >= until) return 'already';
+        // The configured mode, except that a compliance lock stays one (it cannot be weakened).
+        const Mode = retention?.Mode === 'COMPLIANCE' ? 'COMPLIANCE' : lockParams(lock, now()).ObjectLockMode;
+        await withRequestSignal(signal, (abortSignal) =>
+          client.send(
+            new PutObjectRetentionCommand({
+              Bucket: bucket,
+              Key: key,
+              Retention: { Mode, RetainUntilDate: until },
+            }),
+            { abortSignal },
+          ),
+        );
+        return 'extended';
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        throw new Error(`Object Lock retention of ${key}: ${(err as Error).message}`, { cause: err });
+      }
+    };
+  }
+  return store;
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {

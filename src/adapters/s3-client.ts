@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { S3Client } from '@aws-sdk/client-s3';
 
 /** Connection settings for an S3-compatible store (Backblaze B2, s3rver in tests, AWS S3). */
@@ -25,7 +26,7 @@ export const DEFAULT_MAX_ATTEMPTS = 8;
 
 /** Creates the S3 client the product uses for every object-store call; the only place one is built. */
 export function createS3Client(opts: S3ClientOptions): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     ...(opts.endpoint === undefined ? {} : { endpoint: opts.endpoint }),
     region: opts.region,
     // Explicit credentials: never fall back to the machine's AWS profile or instance role, which
@@ -43,4 +44,34 @@ export function createS3Client(opts: S3ClientOptions): S3Client {
     retryMode: 'standard',
     maxAttempts: opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
   });
+  contentMd5InsteadOfFlexibleChecksums(client);
+  return client;
+}
+
+/**
+ * Operations modelled as requiring a checksum (PutObjectRetention, DeleteObjects) get CRC32
+ * headers even under WHEN_REQUIRED, and B2 refuses those. This swaps them for a Content-MD5 of
+ * the body the SDK serialized. Build step, low priority: after the command's checksum
+ * middleware, before signing (AWS's own MD5 fallback example at default priority runs too early
+ * in this SDK version).
+ */
+function contentMd5InsteadOfFlexibleChecksums(client: S3Client): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const { headers, body } = args.request as { headers?: Record<string, string>; body?: unknown };
+      if (headers && (typeof body === 'string' || body instanceof Uint8Array)) {
+        const flexible = Object.keys(headers).filter((h) =>
+          /^x-amz-(checksum-.+|sdk-checksum-algorithm)$/i.test(h),
+        );
+        if (flexible.length > 0) {
+          for (const h of flexible) delete headers[h];
+          if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-md5')) {
+            headers['content-md5'] = createHash('md5').update(body).digest('base64');
+          }
+        }
+      }
+      return next(args);
+    },
+    { step: 'build', priority: 'low', name: 'contentMd5InsteadOfFlexibleChecksums', override: true },
+  );
 }

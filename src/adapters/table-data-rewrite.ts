@@ -1,6 +1,6 @@
 // Rewrites a table's data file in a directory-format dump with the rows of an ordered COPY run
 // through psql (the `pg` driver has no COPY-out stream). Same rows, another order: checked.
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
@@ -8,6 +8,7 @@ import { OffsiteError } from '../errors.ts';
 import type { RewriteTableDataOptions } from '../pipeline/ports.ts';
 import { rowMultisetDigest } from '../store/row-multiset.ts';
 import { pgChildEnv, withPgpass } from './pgpass.ts';
+import { readPieces } from './read-pieces.ts';
 
 // The session settings pg_dump uses for its data, so values print byte for byte the same.
 const DUMP_SESSION_OPTIONS = [
@@ -41,8 +42,7 @@ async function trailerOf(file: string): Promise<Buffer> {
 
 async function digestOf(file: string, trailer: number) {
   const { size } = await stat(file);
-  if (size === trailer) return rowMultisetDigest([]);
-  return rowMultisetDigest(createReadStream(file, { start: 0, end: size - trailer - 1 }));
+  return rowMultisetDigest(readPieces(file, { start: 0, end: size - trailer }));
 }
 
 /** Replaces `opts.file` by the rows of `opts.copySql`, keeping pg_dump's trailer; psql from `psql`. */
@@ -50,6 +50,8 @@ export async function rewriteTableData(psql: string, opts: RewriteTableDataOptio
   const trailer = await trailerOf(opts.file);
   const tmp = `${opts.file}.ordered`;
   try {
+    // psql writes straight into the file: the rows never pass through this process.
+    const out = await open(tmp, 'w', 0o600);
     await withPgpass(opts.target, (pgpass) =>
       execa(
         psql,
@@ -77,12 +79,13 @@ export async function rewriteTableData(psql: string, opts: RewriteTableDataOptio
           },
           extendEnv: false,
           cancelSignal: opts.signal,
-          stdout: { file: tmp },
+          // Node passes any descriptor to the child; execa's types only list 1–9.
+          stdout: out.fd as 3,
           // Without this execa also keeps the rows in memory (and fails a table over 100 MB).
           buffer: false,
         },
       ),
-    );
+    ).finally(() => out.close());
     await pipeline(
       async function* () {
         yield trailer;

@@ -53,15 +53,27 @@ export interface StoredObject {
   size: number;
 }
 
+/** Bytes [offset, offset + length) of an object. */
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
 /** An object store (S3/B2 or a directory): keys are '/'-separated. */
 export interface ObjectStore {
   /** Where it is, for people (bucket URL or directory). */
   readonly location: string;
   put(key: string, body: Buffer | (() => Readable), size: number, signal?: AbortSignal): Promise<void>;
   head(key: string, signal?: AbortSignal): Promise<StoredObject | null>;
-  get(key: string, signal?: AbortSignal): Promise<Readable>;
+  /** The object, or `range` bytes of it (a pack's chunks are read by range). */
+  get(key: string, signal?: AbortSignal, range?: ByteRange): Promise<Readable>;
   list(prefix: string, signal?: AbortSignal): Promise<StoredObject[]>;
   delete(key: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Object Lock: keeps an existing object locked until at least `until` (never shortens). Present
+   * only on a store configured with Object Lock.
+   */
+  extendRetention?(key: string, until: Date, signal?: AbortSignal): Promise<'extended' | 'already'>;
 }
 
 /** Where and how to reach a Postgres database; the password travels separately, never in argv. */

@@ -66,6 +66,7 @@ export interface PublishedBackup {
   manifestKey: string;
   chunksNew?: number;
   chunksReused?: number;
+  packsUploaded?: number;
   dedupRatio?: number;
   compressionRatio?: number;
 }

@@ -80,6 +80,8 @@ export const runReportSchema = z.object({
       manifestKey: z.string(),
       chunksNew: z.number().int().optional(),
       chunksReused: z.number().int().optional(),
+      /** Pack objects this run uploaded (chunks travel in packs of store.chunking.packSize). */
+      packsUploaded: z.number().int().optional(),
       /** bytesRead / new plaintext bytes stored. */
       dedupRatio: z.number().optional(),
       /** new plaintext bytes / their compressed size. */

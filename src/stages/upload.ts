@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
-import { OffsiteError } from '../errors.ts';
+import type { OffsiteError } from '../errors.ts';
 import type { RunContext } from '../pipeline/run-context.ts';
 import type { StageDefinition } from '../pipeline/run-pipeline.ts';
 import { OFFSITE_VERSION } from '../report/build-report.ts';
-import { chunkHash } from '../store/chunk-codec.ts';
 import { chunkFile } from '../store/chunk-file.ts';
 import { dropIndex, indexPath, loadIndex, writeIndex } from '../store/chunk-index.ts';
 import { ChunkWriter } from '../store/chunk-writer.ts';
@@ -12,20 +11,22 @@ import { chunkParams } from '../store/fastcdc.ts';
 import { backupFileSet } from '../store/file-sets.ts';
 import {
   backupIdFor,
-  chunksPrefix,
   manifestKey,
+  packsPrefix,
   pipelinePrefix,
   reportKey,
   restoreTestKey,
 } from '../store/layout.ts';
-import { locateChunk, readLocatedChunk } from '../store/locate-chunk.ts';
-import { chunksOf, type FileSetRecord, type Manifest, type ManifestFile } from '../store/manifest.ts';
-import { verifyUploadedChunks } from '../store/verify-upload.ts';
+import {
+  type DraftFile,
+  type DraftFileSet,
+  encodeManifest,
+  type ManifestDraft,
+} from '../store/manifest-writer.ts';
+import { extendPackRetention } from '../store/retention.ts';
+import { type BackupSource, verifyUpload } from '../store/verify-upload.ts';
 
 const json = (value: unknown) => Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
-// A manifest lists every chunk of a backup: one line of JSON keeps it a small share of a day's upload
-// (pretty-printed, each [hash, size] pair took four lines); `jq .` shows it indented.
-const compactJson = (value: unknown) => Buffer.from(`${JSON.stringify(value)}\n`);
 const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : undefined);
 
 /** The restore test's record, stored beside the manifest, which carries its hash. */
@@ -56,57 +57,71 @@ export const uploadStage: StageDefinition = {
     const snapshot = ctx.snapshot!;
     const dump = ctx.dump!;
     const backupId = backupIdFor(snapshot.createdAt, ctx.runId);
-    const chunks = chunksPrefix(cfg.prefix, pipeline);
+    const packs = packsPrefix(cfg.prefix, pipeline);
     const params = chunkParams(cfg.chunking.averageSize);
     const cacheDir = cfg.cacheDir ?? join(dirname(resolve(ctx.config.workDir)), 'cache');
-    const idxPath = indexPath(cacheDir, store.location, chunks);
-    const { index, source } = await loadIndex(store, idxPath, chunks, ctx.signal);
+    const idxPath = indexPath(cacheDir, store.location, packs);
+    const { index, source } = await loadIndex(store, idxPath, { prefix: cfg.prefix, pipeline }, ctx.signal);
     ctx.log.info({ chunksKnown: index.size, source }, 'chunk index loaded');
 
     const writer = new ChunkWriter({
       store,
-      chunks,
+      packs,
       index,
       concurrency: cfg.concurrency,
+      packSize: cfg.chunking.packSize,
       compressionLevel: cfg.chunking.compressionLevel,
       signal: ctx.signal,
     });
-    const files: ManifestFile[] = [];
+    const files: DraftFile[] = [];
+    const sources: BackupSource[] = [];
     for (const name of dump.files) {
-      files.push({ name, ...(await chunkFile(join(dump.dir, name), writer, params)) });
+      const path = join(dump.dir, name);
+      const file = { name, ...(await chunkFile(path, writer, params)) };
+      files.push(file);
+      sources.push({ path, chunks: file.chunks });
     }
-    const fileSets: FileSetRecord[] = [];
-    for (const set of ctx.config.files) fileSets.push(await backupFileSet(set, writer, params));
+    const fileSets: DraftFileSet[] = [];
+    for (const set of ctx.config.files) {
+      const record = await backupFileSet(set, writer, params);
+      fileSets.push(record);
+      for (const e of record.entries)
+        if (e.chunks) sources.push({ path: join(set.path, e.path), chunks: e.chunks });
+    }
     await writer.flush();
 
-    const draft = { dump: { files }, fileSets } as Manifest;
-    const referenced = [...chunksOf(draft).keys()];
-    const verified = await verifyUploadedChunks({
+    const verified = await verifyUpload({
       store,
       pipelinePrefix: pipelinePrefix(cfg.prefix, pipeline),
-      chunks,
-      referenced,
+      packs,
       index,
+      sources,
+      writer,
       readPercent: cfg.verifyReadPercent,
-      concurrency: cfg.concurrency,
       signal: ctx.signal,
-      async repair(hash) {
-        const loc = locateChunk(dump.dir, files, fileSets, hash);
-        const plain = loc ? await readLocatedChunk(loc) : null;
-        if (!plain || chunkHash(plain) !== hash) {
-          throw new OffsiteError(
-            'INTEGRITY_FAILED',
-            `chunk ${hash} is missing in the store and changed locally`,
-          );
-        }
-        ctx.log.warn({ chunk: hash }, 'chunk missing or damaged in the store: uploaded again');
-        await writer.repair(hash, plain);
-      },
     }).catch(async (err) => {
-      await dropIndex(idxPath);
+      // The index is a cache the next run checks again. Keep what this run stored unless the
+      // store was found inconsistent: then the next run rebuilds it from the newest manifest.
+      if ((err as OffsiteError).code === 'INTEGRITY_FAILED') await dropIndex(idxPath);
+      else await writeIndex(idxPath, index).catch(() => {});
       throw err;
     });
-    await writeIndex(idxPath, verified.index);
+    if (verified.repaired > 0) {
+      ctx.log.warn({ chunks: verified.repaired }, 'chunks missing or damaged in the store: uploaded again');
+    }
+    await writeIndex(idxPath, index);
+    const lock = cfg.kind === 's3' ? cfg.objectLock : undefined;
+    if (lock) {
+      const until = new Date(ctx.deps.now().getTime() + lock.days * 86_400_000);
+      // Packs written by this run were locked as they were written.
+      const written = new Set(writer.packsWritten);
+      const reused = [...verified.packs].filter((id) => !written.has(id));
+      const locks = await extendPackRetention(store, packs, reused, until, cfg.concurrency, ctx.signal);
+      ctx.log.info(
+        { ...locks, until: until.toISOString() },
+        'Object Lock of the packs this backup reads from',
+      );
+    }
 
     const record = json(restoreTestRecord(ctx, backupId));
     const recordKey = restoreTestKey(cfg.prefix, pipeline, backupId);
@@ -114,8 +129,8 @@ export const uploadStage: StageDefinition = {
 
     const pgTools = ctx.pgTools!;
     const stats = writer.stats;
-    const manifest: Manifest = {
-      formatVersion: 2,
+    const manifest: ManifestDraft = {
+      formatVersion: 3,
       pipeline,
       backupId,
       runId: ctx.runId,
@@ -145,19 +160,16 @@ export const uploadStage: StageDefinition = {
         ...params,
         hash: 'sha256',
         compression: 'zstd',
-        prefix: chunks,
+        packSize: cfg.chunking.packSize,
+        packsPrefix: packs,
       },
       dump: { files },
       fileSets,
-      totals: {
-        bytes: stats.bytesRead,
-        chunks: stats.chunksNew + stats.chunksReused,
-        uniqueChunks: referenced.length,
-      },
+      totals: { bytes: stats.bytesRead, chunks: stats.refs },
       report: { key: reportKey(cfg.prefix, pipeline, ctx.runId) },
     };
     const key = manifestKey(cfg.prefix, pipeline, backupId);
-    const body = compactJson(manifest);
+    const body = await encodeManifest(manifest, index);
     await store.put(key, body, body.length, ctx.signal);
 
     ctx.backup = {
@@ -169,7 +181,8 @@ export const uploadStage: StageDefinition = {
         files.length + fileSets.reduce((n, s) => n + s.entries.filter((e) => e.type === 'file').length, 0),
       manifestKey: key,
       chunksNew: stats.chunksNew,
-      chunksReused: stats.chunksReused,
+      chunksReused: writer.chunksReused,
+      packsUploaded: stats.packsNew,
       ...(stats.bytesNew > 0 ? { dedupRatio: ratio(stats.bytesRead, stats.bytesNew) } : {}),
       ...(stats.bytesStored > 0 ? { compressionRatio: ratio(stats.bytesNew, stats.bytesStored) } : {}),
     };
@@ -179,10 +192,11 @@ export const uploadStage: StageDefinition = {
         backup: backupId,
         bytesRead: stats.bytesRead,
         chunksNew: stats.chunksNew,
-        chunksReused: stats.chunksReused,
+        chunksReused: writer.chunksReused,
+        packsNew: stats.packsNew,
         bytesUploaded: ctx.backup.bytesUploaded,
-        repaired: verified.repaired.length,
-        readBack: verified.readBack,
+        repaired: verified.repaired,
+        packsReadBack: verified.packsRead,
       },
       'backup published',
     );

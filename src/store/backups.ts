@@ -1,8 +1,12 @@
+import { promisify } from 'node:util';
+import { zstdDecompress } from 'node:zlib';
 import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
-import { backupsPrefix } from './layout.ts';
+import { backupsPrefix, MANIFEST } from './layout.ts';
 import { type Manifest, manifestSchema } from './manifest.ts';
 import { readObject } from './read-chunk.ts';
+
+const decompress = promisify(zstdDecompress);
 
 /** A published backup: its id and manifest key (a backup exists iff its manifest does). */
 export interface BackupRef {
@@ -19,26 +23,29 @@ export async function listBackups(
 ): Promise<BackupRef[]> {
   const base = backupsPrefix(prefix, pipeline);
   return (await store.list(base, signal))
-    .filter((o) => o.key.endsWith('/manifest.json'))
-    .map((o) => ({ id: o.key.slice(base.length, -'/manifest.json'.length), manifestKey: o.key }))
+    .filter((o) => o.key.endsWith(MANIFEST))
+    .map((o) => ({ id: o.key.slice(base.length, -MANIFEST.length), manifestKey: o.key }))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** Reads and validates a manifest (STORE_CORRUPT when it is not one). */
 export async function readManifest(store: ObjectStore, key: string, signal?: AbortSignal): Promise<Manifest> {
-  const text = (await readObject(store, key, signal)).toString('utf8');
+  // Fetched outside the try: a network error or a cancel is not a damaged manifest.
+  const stored = await readObject(store, key, signal);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse((await decompress(stored)).toString('utf8'));
   } catch (err) {
-    throw new OffsiteError('STORE_CORRUPT', `${key}: not JSON`, { cause: err });
+    throw new OffsiteError('STORE_CORRUPT', `${key}: not zstd-compressed JSON (${(err as Error).message})`, {
+      cause: err,
+    });
   }
   const result = manifestSchema.safeParse(parsed);
   if (!result.success) {
     const version = (parsed as { formatVersion?: unknown })?.formatVersion;
     throw new OffsiteError(
       'STORE_CORRUPT',
-      `${key}: not a format-2 manifest${version === 2 ? `: ${result.error.issues[0]?.message}` : ` (formatVersion ${String(version)})`}`,
+      `${key}: not a format-3 manifest${version === 3 ? `: ${result.error.issues[0]?.message} at ${result.error.issues[0]?.path.join('.')}` : ` (formatVersion ${String(version)})`}`,
     );
   }
   return result.data;

@@ -1,17 +1,20 @@
-// offsite check: does the store still hold every backup? Every manifest's chunks must be listed
-// in the store; with read-data, (a share of) them are downloaded, decompressed and hashed.
-// A problem names the backups that depend on the damaged chunk: those are the ones at risk.
+// offsite check: does the store still hold every backup? Every pack a manifest reads from must be
+// listed with its size; with read-data, (a share of) the packs are downloaded, each must hash to
+// its name and each chunk in it must decompress to its hash. A problem names the backups that
+// depend on the damaged pack or chunk: those are the ones at risk.
 import pLimit from 'p-limit';
+import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
 import { type BackupRef, listBackups, readManifest } from './backups.ts';
-import { indexFromListing } from './chunk-index.ts';
-import { chunkKey, chunksPrefix } from './layout.ts';
-import { chunksOf } from './manifest.ts';
-import { readChunk, sample } from './read-chunk.ts';
+import { decodeChunk } from './chunk-codec.ts';
+import { idOfPackKey, packKey, packsPrefix } from './layout.ts';
+import { eachRef, type Manifest } from './manifest.ts';
+import { packIsIntact, readSizedObject, sample } from './read-chunk.ts';
 
-/** One problem: a chunk (or manifest) and the backups it breaks. */
+/** One problem: a pack, a chunk in one, or a manifest, and the backups it breaks. */
 export interface StoreProblem {
-  kind: 'missing-chunk' | 'corrupt-chunk' | 'unreadable-manifest';
+  kind: 'missing-pack' | 'damaged-pack' | 'unreadable-pack' | 'corrupt-chunk' | 'unreadable-manifest';
+  /** The object (a chunk is `<pack key>@<offset>`). */
   key: string;
   detail: string;
   backups: string[];
@@ -20,29 +23,44 @@ export interface StoreProblem {
 /** What a check looked at and found. */
 export interface StoreCheckResult {
   backups: string[];
+  packsReferenced: number;
   chunksReferenced: number;
+  packsRead: number;
   chunksRead: number;
   problems: StoreProblem[];
 }
 
-/** Checks every published backup of a pipeline; `readPercent` 0 checks existence only. */
+/** A pack as the manifests reference it. */
+interface PackUse {
+  size: number;
+  backups: Set<string>;
+  /** offset → [chunk hash, frame length] */
+  frames: Map<number, [string, number]>;
+}
+
+/** Checks every published backup of a pipeline; `readPercent` 0 checks existence and sizes only. */
 export async function checkStore(
   store: ObjectStore,
   opts: { prefix: string; pipeline: string; readPercent: number; concurrency: number; signal?: AbortSignal },
 ): Promise<StoreCheckResult> {
-  const chunks = chunksPrefix(opts.prefix, opts.pipeline);
+  const packs = packsPrefix(opts.prefix, opts.pipeline);
   const backups: BackupRef[] = await listBackups(store, opts.prefix, opts.pipeline, opts.signal);
   const problems: StoreProblem[] = [];
-  const dependents = new Map<string, string[]>();
+  const uses = new Map<string, PackUse>();
+  const readable: BackupRef[] = [];
   for (const backup of backups) {
     try {
       const manifest = await readManifest(store, backup.manifestKey, opts.signal);
-      for (const hash of chunksOf(manifest).keys()) {
-        const list = dependents.get(hash);
-        if (list) list.push(backup.id);
-        else dependents.set(hash, [backup.id]);
+      for (const p of manifest.packs) {
+        if (!uses.has(p.id)) uses.set(p.id, { size: p.size, backups: new Set(), frames: new Map() });
+        uses.get(p.id)!.backups.add(backup.id);
       }
+      for (const [hash, , pack, offset, length] of eachRef(manifest)) {
+        uses.get(manifest.packs[pack]!.id)!.frames.set(offset, [hash, length]);
+      }
+      readable.push(backup);
     } catch (err) {
+      if (opts.signal?.aborted || !(err instanceof OffsiteError) || err.code !== 'STORE_CORRUPT') throw err;
       problems.push({
         kind: 'unreadable-manifest',
         key: backup.manifestKey,
@@ -51,41 +69,117 @@ export async function checkStore(
       });
     }
   }
-  const listed = indexFromListing(await store.list(chunks, opts.signal));
+
+  const listed = new Map<string, number>();
+  for (const o of await store.list(packs, opts.signal)) {
+    const id = idOfPackKey(o.key);
+    if (id) listed.set(id, o.size);
+  }
   const present: string[] = [];
-  for (const [hash, backupIds] of dependents) {
-    const size = listed.get(hash);
+  for (const [id, use] of uses) {
+    const size = listed.get(id);
+    const backupsOf = [...use.backups];
     if (size === undefined) {
       problems.push({
-        kind: 'missing-chunk',
-        key: chunkKey(chunks, hash),
+        kind: 'missing-pack',
+        key: packKey(packs, id),
         detail: 'not in the store',
-        backups: backupIds,
+        backups: backupsOf,
       });
-    } else present.push(hash);
+    } else if (size !== use.size) {
+      problems.push({
+        kind: 'damaged-pack',
+        key: packKey(packs, id),
+        detail: `${size} bytes, written as ${use.size}`,
+        backups: backupsOf,
+      });
+    } else present.push(id);
   }
+
   const toRead = sample(present, opts.readPercent);
   const limit = pLimit(opts.concurrency);
+  const badFrames: { pack: string; offset: number; hash: string; detail: string }[] = [];
+  let chunksRead = 0;
   await Promise.all(
-    toRead.map((hash) =>
+    toRead.map((id) =>
       limit(async () => {
+        const key = packKey(packs, id);
+        const use = uses.get(id)!;
+        let bytes: Buffer;
         try {
-          await readChunk(store, chunks, hash, opts.signal);
+          bytes = await readSizedObject(store, key, use.size, opts.signal);
         } catch (err) {
+          // One unreadable pack is a finding, not the end of the check.
+          if (opts.signal?.aborted) throw err;
+          const detail = (err as Error).message;
+          problems.push({ kind: 'unreadable-pack', key, detail, backups: [...use.backups] });
+          return;
+        }
+        let bad = 0;
+        for (const [offset, [hash, length]] of use.frames) {
+          chunksRead++;
+          try {
+            decodeChunk(bytes.subarray(offset, offset + length), hash, `${key}@${offset}`);
+          } catch (err) {
+            bad++;
+            badFrames.push({ pack: id, offset, hash, detail: (err as Error).message });
+          }
+        }
+        if (bad === 0 && !packIsIntact(bytes, id)) {
           problems.push({
-            kind: 'corrupt-chunk',
-            key: chunkKey(chunks, hash),
-            detail: (err as Error).message,
-            backups: dependents.get(hash) ?? [],
+            kind: 'damaged-pack',
+            key,
+            detail: 'its bytes no longer hash to its name, though every chunk a backup uses still decodes',
+            backups: [],
           });
         }
       }),
     ),
   );
+  if (badFrames.length > 0) {
+    // Which backups use each damaged chunk exactly (not every backup that uses its pack).
+    const users = await frameUsers(
+      store,
+      readable,
+      new Set(badFrames.map((f) => `${f.pack}@${f.offset}`)),
+      opts.signal,
+    );
+    for (const f of badFrames) {
+      problems.push({
+        kind: 'corrupt-chunk',
+        key: `${packKey(packs, f.pack)}@${f.offset}`,
+        detail: `chunk ${f.hash}: ${f.detail}`,
+        backups: users.get(`${f.pack}@${f.offset}`) ?? [],
+      });
+    }
+  }
   return {
     backups: backups.map((b) => b.id),
-    chunksReferenced: dependents.size,
-    chunksRead: toRead.length,
+    packsReferenced: uses.size,
+    chunksReferenced: [...uses.values()].reduce((n, u) => n + u.frames.size, 0),
+    packsRead: toRead.length,
+    chunksRead,
     problems,
   };
+}
+
+/** For each `<pack>@<offset>` wanted, the backups whose manifests reference that frame. */
+async function frameUsers(
+  store: ObjectStore,
+  backups: BackupRef[],
+  wanted: Set<string>,
+  signal?: AbortSignal,
+): Promise<Map<string, string[]>> {
+  const users = new Map<string, string[]>();
+  for (const backup of backups) {
+    const manifest: Manifest = await readManifest(store, backup.manifestKey, signal);
+    const seen = new Set<string>();
+    for (const [, , pack, offset] of eachRef(manifest)) {
+      const frame = `${manifest.packs[pack]!.id}@${offset}`;
+      if (!wanted.has(frame) || seen.has(frame)) continue;
+      seen.add(frame);
+      users.set(frame, [...(users.get(frame) ?? []), backup.id]);
+    }
+  }
+  return users;
 }

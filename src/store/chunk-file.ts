@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { readPieces } from '../adapters/read-pieces.ts';
+import { ChunkList } from './chunk-list.ts';
 import type { ChunkWriter } from './chunk-writer.ts';
 import { type ChunkParams, chunkStream } from './fastcdc.ts';
-import type { ChunkRef } from './manifest.ts';
 
 /** A file as the store keeps it: its size, its whole hash and its chunks in order. */
 export interface ChunkedFile {
   size: number;
   sha256: string;
-  chunks: ChunkRef[];
+  chunks: ChunkList;
 }
 
 /** Streams a local file through FastCDC into the store (memory: a few chunks, whatever its size). */
@@ -20,13 +20,14 @@ export async function chunkFile(
   const whole = createHash('sha256');
   let size = 0;
   async function* hashed() {
-    for await (const piece of createReadStream(path, { highWaterMark: 1 << 20 })) {
-      whole.update(piece as Buffer);
-      size += (piece as Buffer).length;
-      yield piece as Buffer;
+    // chunkStream copies each piece before asking for the next, so one read buffer serves all.
+    for await (const piece of readPieces(path)) {
+      whole.update(piece);
+      size += piece.length;
+      yield piece;
     }
   }
-  const chunks: ChunkRef[] = [];
-  for await (const chunk of chunkStream(hashed(), params)) chunks.push(await writer.add(chunk));
+  const chunks = new ChunkList();
+  for await (const chunk of chunkStream(hashed(), params)) await writer.add(chunk, chunks);
   return { size, sha256: whole.digest('hex'), chunks };
 }

@@ -1,106 +1,212 @@
+import { createHash, hash as cryptoHash } from 'node:crypto';
 import pLimit from 'p-limit';
+import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
-import { ChunkEncoder, chunkHash } from './chunk-codec.ts';
+import { ChunkEncoder } from './chunk-codec.ts';
 import type { ChunkIndex } from './chunk-index.ts';
-import { chunkKey } from './layout.ts';
-import type { ChunkRef } from './manifest.ts';
+import { ChunkList } from './chunk-list.ts';
+import { packKey } from './layout.ts';
+
+// Room a pack's buffer keeps beyond its target: one frame of a large chunk (FastCDC's max is
+// 4 × the average: 32 KiB by default, 256 KiB at a 64 KiB average). A bigger frame grows it.
+const MAX_FRAME = 256 * 1024 + 1024;
 
 /** What a run wrote and reused. */
 export interface ChunkStats {
+  /** Plaintext bytes of every chunk reference recorded. */
   bytesRead: number;
+  /** Chunk references recorded (a chunk used twice counts twice). */
+  refs: number;
+  /** Chunks compressed and uploaded by this run. */
   chunksNew: number;
-  chunksReused: number;
   /** Plaintext bytes of the new chunks. */
   bytesNew: number;
-  /** Compressed bytes of the new chunks (what went over the wire). */
+  /** Bytes of the packs uploaded (what went over the wire). */
   bytesStored: number;
+  packsNew: number;
 }
 
 /** Options of a ChunkWriter. */
 export interface ChunkWriterOptions {
   store: ObjectStore;
-  /** Key prefix of the chunks (layout.chunksPrefix). */
-  chunks: string;
+  /** Key prefix of the packs (layout.packsPrefix). */
+  packs: string;
   index: ChunkIndex;
+  /** Chunks compressed in parallel (on libuv's thread pool). */
   concurrency: number;
+  /** A pack is uploaded once it holds this many bytes. */
+  packSize: number;
+  /** Packs uploaded in parallel: memory is about (packUploads + 1) × packSize. */
+  packUploads?: number;
   compressionLevel: number;
   signal?: AbortSignal;
 }
 
+interface Queued {
+  hash: Buffer;
+  /** The zstd frame, or null when compressing failed (the failure is kept). */
+  frame: Promise<Buffer | null>;
+}
+
+/** The pack being filled: frames in the order their chunks were first seen, in one buffer. */
+class PackBuilder {
+  /** Each frame's chunk hash and length (bytes, not objects: see ChunkIndex). */
+  readonly entries = new ChunkList();
+  readonly digest = createHash('sha256');
+  private bytes: Buffer;
+  size = 0;
+
+  /** A pack is sealed once it reaches `target`: room for that and one frame more. */
+  constructor(target: number) {
+    this.bytes = Buffer.allocUnsafe(target + 2 * MAX_FRAME);
+  }
+
+  append(hash: Buffer, frame: Buffer): void {
+    if (this.size + frame.length > this.bytes.length) {
+      const bigger = Buffer.allocUnsafe(this.size + frame.length + MAX_FRAME);
+      this.bytes.copy(bigger, 0, 0, this.size);
+      this.bytes = bigger;
+    }
+    frame.copy(this.bytes, this.size);
+    this.entries.push(hash, frame.length);
+    this.digest.update(frame);
+    this.size += frame.length;
+  }
+
+  /** The pack's bytes (a view: the builder is done). */
+  body(): Buffer {
+    return this.bytes.subarray(0, this.size);
+  }
+}
+
 /**
- * Stores chunks the store lacks, with at most `concurrency` compress+upload jobs in flight and
- * at most twice that many chunks held in memory: `add` waits when the pipe is full, which is
- * what keeps a run's memory flat whatever the dump's size.
+ * Stores the chunks the store lacks, packed: each chunk compressed to one zstd frame, frames
+ * appended to a pack in the order chunks were first seen (so a file's chunks sit together and a
+ * restore reads them with few requests), a pack uploaded once it reaches packSize. A pack is named
+ * by the sha256 of its bytes. Memory stays flat whatever the dump's size: `add` waits while
+ * 2 × concurrency chunks are being compressed or packUploads packs are on the wire.
  */
 export class ChunkWriter {
-  readonly stats: ChunkStats = { bytesRead: 0, chunksNew: 0, chunksReused: 0, bytesNew: 0, bytesStored: 0 };
-  private readonly opts: ChunkWriterOptions;
-  private readonly limit: ReturnType<typeof pLimit>;
-  private readonly inFlight = new Set<Promise<void>>();
-  private failure: unknown = null;
+  readonly stats: ChunkStats = {
+    bytesRead: 0,
+    refs: 0,
+    chunksNew: 0,
+    bytesNew: 0,
+    bytesStored: 0,
+    packsNew: 0,
+  };
+  /** Ids of the packs this writer stored, in order. */
+  readonly packsWritten: string[] = [];
+  private readonly opts: Required<ChunkWriterOptions>;
+  private readonly compressing: ReturnType<typeof pLimit>;
+  private readonly uploading: ReturnType<typeof pLimit>;
+  private readonly queue: Queued[] = [];
+  private readonly uploads = new Set<Promise<void>>();
   private readonly encoders: ChunkEncoder[] = [];
+  /** The pack being filled; made on the first chunk that needs one. */
+  private pack: PackBuilder | null = null;
+  private failure: unknown = null;
 
   constructor(opts: ChunkWriterOptions) {
-    this.opts = opts;
-    this.limit = pLimit(opts.concurrency);
+    this.opts = { ...opts, packUploads: opts.packUploads ?? 2, signal: opts.signal as AbortSignal };
+    this.compressing = pLimit(opts.concurrency);
+    this.uploading = pLimit(this.opts.packUploads);
   }
 
-  /** Records a chunk, uploading it unless the store (or this run) has it already. */
-  async add(plain: Buffer): Promise<ChunkRef> {
+  /** Chunk references recorded that needed no upload. */
+  get chunksReused(): number {
+    return Math.max(0, this.stats.refs - this.stats.chunksNew);
+  }
+
+  /**
+   * Records a chunk at the end of `list` and stores it unless the store (or this run) has it.
+   * Without a list, it only stores it (a repair of a chunk whose pack went missing).
+   */
+  async add(plain: Buffer, list?: ChunkList): Promise<void> {
     if (this.failure) throw this.failure;
-    const hash = chunkHash(plain);
-    this.stats.bytesRead += plain.length;
-    if (this.opts.index.has(hash)) {
-      this.stats.chunksReused++;
-      return [hash, plain.length];
+    const hash = cryptoHash('sha256', plain, 'buffer');
+    if (list) {
+      list.push(hash, plain.length);
+      this.stats.refs++;
+      this.stats.bytesRead += plain.length;
     }
-    // Claimed now (size filled in once stored), so a repeat within this run is a reuse.
-    this.opts.index.set(hash, -1);
+    // Claimed in the index at once, so a repeat within this run is a reuse; placed once stored.
+    if (this.opts.index.has(hash)) return;
+    this.opts.index.claim(hash);
     this.stats.chunksNew++;
     this.stats.bytesNew += plain.length;
-    const job = this.limit(() => this.store(hash, plain)).then(
-      () => {
-        this.inFlight.delete(job);
-      },
-      (err: unknown) => {
-        this.inFlight.delete(job);
-        this.failure ??= err;
-      },
-    );
-    this.inFlight.add(job);
-    while (this.inFlight.size >= this.opts.concurrency * 2) await Promise.race(this.inFlight);
-    return [hash, plain.length];
-  }
-
-  /** Waits for every upload; throws the first failure. */
-  async flush(): Promise<void> {
-    await Promise.all(this.inFlight);
-    for (const e of this.encoders.splice(0)) e.close();
+    const frame = this.compressing(() => this.encode(plain)).catch((err: unknown) => {
+      this.failure ??= err;
+      return null;
+    });
+    this.queue.push({ hash, frame });
+    while (this.queue.length >= this.opts.concurrency * 2) await this.packNext();
     if (this.failure) throw this.failure;
   }
 
-  /** Uploads a chunk the index believed stored but the store lacks: it counts as new after all. */
-  async repair(hash: string, plain: Buffer): Promise<void> {
-    const wasReused = (this.opts.index.get(hash) ?? -1) >= 0 && this.stats.chunksReused > 0;
-    await this.store(hash, plain);
-    if (wasReused) {
-      this.stats.chunksReused--;
-      this.stats.chunksNew++;
-      this.stats.bytesNew += plain.length;
+  /** Packs and uploads everything still held; throws the first failure. */
+  async flush(): Promise<void> {
+    try {
+      while (this.queue.length > 0) await this.packNext();
+      if (this.pack) await this.seal();
+      await Promise.all(this.uploads);
+    } finally {
+      for (const e of this.encoders.splice(0)) e.close();
     }
+    if (this.failure) throw this.failure;
   }
 
-  private async store(hash: string, plain: Buffer): Promise<void> {
+  private async encode(plain: Buffer): Promise<Buffer> {
     // Each job borrows an encoder (at most `concurrency` exist) and returns it once compressed.
     const encoder = this.encoders.pop() ?? new ChunkEncoder(this.opts.compressionLevel);
-    let body: Buffer;
     try {
-      body = await encoder.encode(plain);
+      return await encoder.encode(plain);
     } finally {
       this.encoders.push(encoder);
     }
-    await this.opts.store.put(chunkKey(this.opts.chunks, hash), body, body.length, this.opts.signal);
-    this.opts.index.set(hash, body.length);
-    this.stats.bytesStored += body.length;
+  }
+
+  /** Appends the oldest compressed chunk to the pack (in order: compression runs ahead). */
+  private async packNext(): Promise<void> {
+    const { hash, frame } = this.queue.shift()!;
+    const bytes = await frame;
+    if (!bytes) return;
+    this.pack ??= new PackBuilder(this.opts.packSize);
+    this.pack.append(hash, bytes);
+    if (this.pack.size >= this.opts.packSize) await this.seal();
+  }
+
+  /** Uploads the current pack; its chunks enter the index once the store has it. */
+  private async seal(): Promise<void> {
+    const { entries, digest } = this.pack!;
+    const body = this.pack!.body();
+    this.pack = null;
+    const id = digest.digest('hex');
+    const { store, index, packs, signal } = this.opts;
+    const key = packKey(packs, id);
+    const job = this.uploading(async () => {
+      await store.put(key, body, body.length, signal).catch((err: unknown) => {
+        throw new OffsiteError('UPLOAD_FAILED', `${key}: ${(err as Error).message}`, { cause: err });
+      });
+      index.addPack(id, body.length);
+      let offset = 0;
+      for (let i = 0; i < entries.length; i++) {
+        index.add(entries.hash(i), { pack: id, offset, length: entries.size(i) });
+        offset += entries.size(i);
+      }
+      this.stats.bytesStored += body.length;
+      this.stats.packsNew++;
+      this.packsWritten.push(id);
+    }).then(
+      () => {
+        this.uploads.delete(job);
+      },
+      (err: unknown) => {
+        this.uploads.delete(job);
+        this.failure ??= err;
+      },
+    );
+    this.uploads.add(job);
+    while (this.uploads.size >= this.opts.packUploads) await Promise.race(this.uploads);
   }
 }

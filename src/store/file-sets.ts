@@ -5,7 +5,7 @@ import { join, matchesGlob } from 'node:path';
 import { chunkFile } from './chunk-file.ts';
 import type { ChunkWriter } from './chunk-writer.ts';
 import type { ChunkParams } from './fastcdc.ts';
-import type { FileSetEntry, FileSetRecord } from './manifest.ts';
+import type { DraftEntry, DraftFileSet } from './manifest-writer.ts';
 
 /** A configured file set (config/store-schema.ts filesSchema). */
 export interface FileSetConfig {
@@ -25,8 +25,8 @@ export async function backupFileSet(
   set: FileSetConfig,
   writer: ChunkWriter,
   params: ChunkParams,
-): Promise<FileSetRecord> {
-  const entries: FileSetEntry[] = [];
+): Promise<DraftFileSet> {
+  const entries: DraftEntry[] = [];
   async function visit(rel: string): Promise<void> {
     const full = rel ? join(set.path, rel) : set.path;
     const st = await lstat(full, { bigint: true });

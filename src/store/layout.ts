@@ -1,8 +1,8 @@
-// Where things live in the bucket (docs/store.md describes it for people):
-//   <prefix>/<pipeline>/chunks/<h[0:2]>/<sha256>           zstd-compressed chunks, keyed by their plaintext's sha256
-//   <prefix>/<pipeline>/backups/<backup-id>/restore-test.json  the restore test's checks (hashed in the manifest)
-//   <prefix>/<pipeline>/backups/<backup-id>/manifest.json  written last: the backup exists iff it does
-//   <prefix>/<pipeline>/reports/<run-id>.json             every run's report, failed ones too
+// Where things live in the bucket (README "Bucket layout" describes it for people):
+//   <prefix>/<pipeline>/packs/<id[0:2]>/<id>                    chunks as zstd frames back to back; id = sha256 of the pack
+//   <prefix>/<pipeline>/backups/<backup-id>/restore-test.json   the restore test's checks (hashed in the manifest)
+//   <prefix>/<pipeline>/backups/<backup-id>/manifest.json.zst   written last: the backup exists iff it does
+//   <prefix>/<pipeline>/reports/<run-id>.json                   every run's report, failed ones too
 
 /** Key prefix of one pipeline. */
 export function pipelinePrefix(prefix: string, pipeline: string): string {
@@ -19,9 +19,12 @@ export function backupPrefix(prefix: string, pipeline: string, backupId: string)
   return `${pipelinePrefix(prefix, pipeline)}/backups/${backupId}`;
 }
 
+/** How a manifest key ends. */
+export const MANIFEST = '/manifest.json.zst';
+
 /** Key of a backup's manifest. */
 export function manifestKey(prefix: string, pipeline: string, backupId: string): string {
-  return `${backupPrefix(prefix, pipeline, backupId)}/manifest.json`;
+  return `${backupPrefix(prefix, pipeline, backupId)}${MANIFEST}`;
 }
 
 /** Key of a backup's restore-test record. */
@@ -29,19 +32,19 @@ export function restoreTestKey(prefix: string, pipeline: string, backupId: strin
   return `${backupPrefix(prefix, pipeline, backupId)}/restore-test.json`;
 }
 
-/** Key prefix of a pipeline's chunks. */
-export function chunksPrefix(prefix: string, pipeline: string): string {
-  return `${pipelinePrefix(prefix, pipeline)}/chunks/`;
+/** Key prefix of a pipeline's packs. */
+export function packsPrefix(prefix: string, pipeline: string): string {
+  return `${pipelinePrefix(prefix, pipeline)}/packs/`;
 }
 
-/** Key of a chunk: fanned out by the hash's first byte so a listing or a directory stays small. */
-export function chunkKey(chunks: string, hash: string): string {
-  return `${chunks}${hash.slice(0, 2)}/${hash}`;
+/** Key of a pack: fanned out by the id's first byte so a listing or a directory stays small. */
+export function packKey(packs: string, id: string): string {
+  return `${packs}${id.slice(0, 2)}/${id}`;
 }
 
-/** The hash in a chunk key, or null for any other key. */
-export function hashOfChunkKey(key: string): string | null {
-  const m = /\/chunks\/[0-9a-f]{2}\/([0-9a-f]{64})$/.exec(key);
+/** The pack id in a pack key, or null for any other key. */
+export function idOfPackKey(key: string): string | null {
+  const m = /\/packs\/[0-9a-f]{2}\/([0-9a-f]{64})$/.exec(key);
   return m ? m[1]! : null;
 }
 

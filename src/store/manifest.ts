@@ -1,9 +1,15 @@
+// A backup's manifest (format 3): the files of the dump and of the file sets, each as its chunks
+// in order, and where each chunk is (a pack and a byte range in it). Stored zstd-compressed.
 import { z } from 'zod';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const count = z.number().int().nonnegative();
 
-/** A chunk reference: [sha256 of the plaintext, plaintext size]; a file is its chunks in order. */
-export const chunkRefSchema = z.tuple([sha256, z.number().int().nonnegative()]);
+/**
+ * A chunk reference: [sha256 of the plaintext, plaintext size, pack (index into `packs`), offset
+ * of its zstd frame in the pack, frame length]. A file is its chunks in order.
+ */
+export const chunkRefSchema = z.tuple([sha256, count, count, count, count]);
 
 /** One file of the dump, reassembled by concatenating its chunks. */
 export const manifestFileSchema = z.object({
@@ -40,49 +46,73 @@ export const fileSetSchema = z.object({
 });
 
 /** A backup's manifest: written last, only after the restore test passed. */
-export const manifestSchema = z.object({
-  formatVersion: z.literal(2),
-  pipeline: z.string(),
-  backupId: z.string(),
-  runId: z.string(),
-  createdAt: z.string(),
-  snapshot: z.object({
-    id: z.string(),
-    instanceId: z.string(),
+export const manifestSchema = z
+  .object({
+    formatVersion: z.literal(3),
+    pipeline: z.string(),
+    backupId: z.string(),
+    runId: z.string(),
     createdAt: z.string(),
-    engineVersion: z.string(),
-  }),
-  versions: z.object({ server: z.string(), pgDump: z.string(), pgRestore: z.string(), offsite: z.string() }),
-  restoreTest: z.object({
-    status: z.literal('passed'),
-    checks: z.array(z.object({ name: z.string(), status: z.string() })),
-    durationMs: z.number().int(),
-    scratchServerVersion: z.string(),
-    /** restore-test.json beside the manifest: the checks with their details. */
-    key: z.string(),
-    sha256,
-  }),
-  /** How chunks were cut, named and stored; a reader needs only the hash and the codec. */
-  chunking: z.object({
-    algorithm: z.literal('fastcdc'),
-    minSize: z.number().int(),
-    averageSize: z.number().int(),
-    maxSize: z.number().int(),
-    hash: z.literal('sha256'),
-    compression: z.literal('zstd'),
-    /** Chunk keys are <prefix><hash[0:2]>/<hash>. */
-    prefix: z.string(),
-  }),
-  dump: z.object({ files: z.array(manifestFileSchema) }),
-  fileSets: z.array(fileSetSchema),
-  totals: z.object({
-    /** Plaintext bytes of the backup (dump and file sets). */
-    bytes: z.number().int(),
-    chunks: z.number().int(),
-    uniqueChunks: z.number().int(),
-  }),
-  report: z.object({ key: z.string() }),
-});
+    snapshot: z.object({
+      id: z.string(),
+      instanceId: z.string(),
+      createdAt: z.string(),
+      engineVersion: z.string(),
+    }),
+    versions: z.object({
+      server: z.string(),
+      pgDump: z.string(),
+      pgRestore: z.string(),
+      offsite: z.string(),
+    }),
+    restoreTest: z.object({
+      status: z.literal('passed'),
+      checks: z.array(z.object({ name: z.string(), status: z.string() })),
+      durationMs: z.number().int(),
+      scratchServerVersion: z.string(),
+      /** restore-test.json beside the manifest: the checks with their details. */
+      key: z.string(),
+      sha256,
+    }),
+    /** How chunks were cut, named and stored; a reader needs only the hash, the codec and the packs. */
+    chunking: z.object({
+      algorithm: z.literal('fastcdc'),
+      minSize: z.number().int(),
+      averageSize: z.number().int(),
+      maxSize: z.number().int(),
+      hash: z.literal('sha256'),
+      /** Each chunk is one zstd frame (with its checksum); frames are packed back to back. */
+      compression: z.literal('zstd'),
+      /** Target size of a pack. */
+      packSize: z.number().int(),
+      /** Pack keys are <packsPrefix><id[0:2]>/<id>, id = sha256 of the pack's bytes. */
+      packsPrefix: z.string(),
+    }),
+    dump: z.object({ files: z.array(manifestFileSchema) }),
+    fileSets: z.array(fileSetSchema),
+    /** The packs this backup reads from: chunk references name them by position. */
+    packs: z.array(z.object({ id: sha256, size: count })),
+    totals: z.object({
+      /** Plaintext bytes of the backup (dump and file sets). */
+      bytes: z.number().int(),
+      /** Chunk references (a chunk used twice counts twice). */
+      chunks: z.number().int(),
+    }),
+    report: z.object({ key: z.string() }),
+  })
+  .superRefine((m, ctx) => {
+    // A reference to a pack the list lacks would only fail later, far from its cause.
+    for (const ref of eachRefOf(m.dump.files, m.fileSets)) {
+      if (ref[2] >= m.packs.length) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `chunk ${ref[0]} names pack ${ref[2]} of ${m.packs.length}`,
+          path: ['packs'],
+        });
+        return;
+      }
+    }
+  });
 
 /** A parsed manifest (see manifestSchema). */
 export type Manifest = z.infer<typeof manifestSchema>;
@@ -91,11 +121,12 @@ export type ChunkRef = z.infer<typeof chunkRefSchema>;
 export type FileSetEntry = z.infer<typeof fileSetEntrySchema>;
 export type FileSetRecord = z.infer<typeof fileSetSchema>;
 
-/** Every chunk hash a manifest references (dump and file sets), each once. */
-export function chunksOf(manifest: Manifest): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const f of manifest.dump.files) for (const [h, n] of f.chunks) out.set(h, n);
-  for (const set of manifest.fileSets)
-    for (const e of set.entries) for (const [h, n] of e.chunks ?? []) out.set(h, n);
-  return out;
+/** Every chunk reference of a manifest (dump files, then file sets), in order. */
+export function eachRef(manifest: Manifest): Generator<ChunkRef> {
+  return eachRefOf(manifest.dump.files, manifest.fileSets);
+}
+
+function* eachRefOf(files: ManifestFile[], fileSets: FileSetRecord[]): Generator<ChunkRef> {
+  for (const f of files) yield* f.chunks;
+  for (const set of fileSets) for (const e of set.entries) yield* e.chunks ?? [];
 }

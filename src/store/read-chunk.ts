@@ -1,6 +1,8 @@
-import type { ObjectStore } from '../pipeline/ports.ts';
+import { createHash } from 'node:crypto';
+import { OffsiteError } from '../errors.ts';
+import type { ByteRange, ObjectStore } from '../pipeline/ports.ts';
 import { decodeChunk } from './chunk-codec.ts';
-import { chunkKey } from './layout.ts';
+import { packKey } from './layout.ts';
 
 async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -8,20 +10,73 @@ async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-/** Fetches a chunk and returns its plaintext, proven by its hash (STORE_CORRUPT otherwise). */
-export async function readChunk(
+/** Reads a whole small object (a manifest, a record), or a range of one. */
+export async function readObject(
   store: ObjectStore,
-  chunks: string,
-  hash: string,
+  key: string,
   signal?: AbortSignal,
+  range?: ByteRange,
 ): Promise<Buffer> {
-  const key = chunkKey(chunks, hash);
-  return decodeChunk(await readAll(await store.get(key, signal)), hash, key);
+  return readAll(await store.get(key, signal, range));
 }
 
-/** Reads a whole small object (a manifest, a record). */
-export async function readObject(store: ObjectStore, key: string, signal?: AbortSignal): Promise<Buffer> {
-  return readAll(await store.get(key, signal));
+/**
+ * Reads an object whose size is known (a pack) into one buffer of that size, without the
+ * second copy that collecting parts and concatenating them makes; STORE_CORRUPT when the store
+ * returns another number of bytes.
+ */
+export async function readSizedObject(
+  store: ObjectStore,
+  key: string,
+  size: number,
+  signal?: AbortSignal,
+): Promise<Buffer> {
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for await (const part of await store.get(key, signal)) {
+    const bytes = part as Buffer;
+    if (at + bytes.length > size)
+      throw new OffsiteError('STORE_CORRUPT', `${key}: longer than ${size} bytes`);
+    bytes.copy(out, at);
+    at += bytes.length;
+  }
+  if (at !== size) throw new OffsiteError('STORE_CORRUPT', `${key}: ${at} bytes, expected ${size}`);
+  return out;
+}
+
+/** A chunk's frame in a pack, as a manifest or the index names it. */
+export interface FrameRef {
+  hash: string;
+  offset: number;
+  length: number;
+}
+
+/**
+ * Reads frames that sit together in one pack with a single ranged GET and returns their
+ * plaintexts in the order given, each proven by its hash (STORE_CORRUPT otherwise).
+ */
+export async function readFrames(
+  store: ObjectStore,
+  packs: string,
+  pack: string,
+  frames: FrameRef[],
+  signal?: AbortSignal,
+): Promise<Buffer[]> {
+  const first = frames[0]!.offset;
+  const last = frames.at(-1)!;
+  const key = packKey(packs, pack);
+  const bytes = await readObject(store, key, signal, {
+    offset: first,
+    length: last.offset + last.length - first,
+  });
+  return frames.map((f) =>
+    decodeChunk(bytes.subarray(f.offset - first, f.offset - first + f.length), f.hash, `${key}@${f.offset}`),
+  );
+}
+
+/** Whether a pack's bytes are the ones it was named after. */
+export function packIsIntact(bytes: Buffer, id: string): boolean {
+  return createHash('sha256').update(bytes).digest('hex') === id;
 }
 
 /** Picks about `percent`% of the items (at least one when percent > 0), at random. */

@@ -4,11 +4,10 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, lutimes, mkdir, readdir, symlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import pLimit from 'p-limit';
 import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
 import type { ChunkRef, Manifest } from './manifest.ts';
-import { readChunk } from './read-chunk.ts';
+import { type FrameRef, readFrames } from './read-chunk.ts';
 
 /** What a restore wrote. */
 export interface RestoreResult {
@@ -16,17 +15,56 @@ export interface RestoreResult {
   bytes: number;
 }
 
-/** Writes one file from its chunks, fetching up to `concurrency` ahead while writing in order. */
+// One ranged GET covers at most this many stored bytes, and this many bytes once decompressed
+// (held until written: a read of text that compresses 10× would otherwise take 40 MiB).
+const MAX_READ = 4 * 1024 * 1024;
+const MAX_PLAIN = 16 * 1024 * 1024;
+
+/** A ranged read: frames that sit back to back in one pack. */
+interface PackRead {
+  pack: string;
+  frames: FrameRef[];
+}
+
+/**
+ * Groups a file's chunks into ranged reads: a backup's new chunks were packed in file order, so
+ * consecutive chunks usually sit back to back. A chunk repeated (a run of zeros) or already
+ * inside the range joins the read it is in.
+ */
+function* packReads(refs: ChunkRef[], packIds: string[]): Generator<PackRead> {
+  let read: PackRead | null = null;
+  let start = 0;
+  let end = 0;
+  let plain = 0;
+  for (const [hash, size, pack, offset, length] of refs) {
+    const id = packIds[pack]!;
+    const within = offset >= start && offset + length <= end;
+    const next = offset === end && end + length - start <= MAX_READ;
+    if (read && read.pack === id && (within || next) && plain + size <= MAX_PLAIN) {
+      read.frames.push({ hash, offset, length });
+      end = Math.max(end, offset + length);
+      plain += size;
+    } else {
+      if (read) yield read;
+      read = { pack: id, frames: [{ hash, offset, length }] };
+      [start, end, plain] = [offset, offset + length, size];
+    }
+  }
+  if (read) yield read;
+}
+
+/** Writes one file from its chunks, fetching up to `concurrency` reads ahead while writing in order. */
 async function writeChunks(
   store: ObjectStore,
-  chunks: string,
+  manifest: Manifest,
   refs: ChunkRef[],
   path: string,
   expected: { size: number; sha256: string },
   concurrency: number,
   signal?: AbortSignal,
 ): Promise<void> {
-  const limit = pLimit(concurrency);
+  const packs = manifest.chunking.packsPrefix;
+  const packIds = manifest.packs.map((p) => p.id);
   const whole = createHash('sha256');
   const out = createWriteStream(path, { mode: 0o600 });
   const done = new Promise<void>((resolve, reject) => {
@@ -34,22 +72,27 @@ async function writeChunks(
     out.on('error', reject);
   });
   let size = 0;
-  // A window of fetches in flight; memory stays at about `2 × concurrency` chunks.
-  const pending: Promise<Buffer>[] = [];
-  let next = 0;
+  // A window of reads in flight; memory stays under `concurrency` × (MAX_READ + MAX_PLAIN).
+  const reads = packReads(refs, packIds);
+  const pending: Promise<Buffer[]>[] = [];
   const fill = () => {
-    while (next < refs.length && pending.length < concurrency * 2) {
-      const [hash] = refs[next++]!;
-      pending.push(limit(() => readChunk(store, chunks, hash, signal)));
+    while (pending.length < concurrency) {
+      const next = reads.next();
+      if (next.done) return;
+      const read = readFrames(store, packs, next.value.pack, next.value.frames, signal);
+      read.catch(() => {}); // awaited in order below; this keeps an early failure from going unhandled
+      pending.push(read);
     }
   };
   fill();
   while (pending.length > 0) {
-    const plain = await pending.shift()!;
+    const plains = await pending.shift()!;
     fill();
-    whole.update(plain);
-    size += plain.length;
-    if (!out.write(plain)) await new Promise<void>((r) => out.once('drain', () => r()));
+    for (const plain of plains) {
+      whole.update(plain);
+      size += plain.length;
+      if (!out.write(plain)) await new Promise<void>((r) => out.once('drain', () => r()));
+    }
   }
   out.end();
   await done;
@@ -73,13 +116,12 @@ export async function restoreBackup(
   if (existing.length > 0) {
     throw new OffsiteError('USAGE', `${toDir} is not empty: restore into a new or empty directory`);
   }
-  const chunks = manifest.chunking.prefix;
   let files = 0;
   let bytes = 0;
   const dumpDir = join(toDir, 'dump');
   await mkdir(dumpDir, { recursive: true, mode: 0o700 });
   for (const f of manifest.dump.files) {
-    await writeChunks(store, chunks, f.chunks, join(dumpDir, f.name), f, opts.concurrency, opts.signal);
+    await writeChunks(store, manifest, f.chunks, join(dumpDir, f.name), f, opts.concurrency, opts.signal);
     files++;
     bytes += f.size;
   }
@@ -94,7 +136,7 @@ export async function restoreBackup(
         await mkdir(dirname(path), { recursive: true, mode: 0o700 });
         await writeChunks(
           store,
-          chunks,
+          manifest,
           e.chunks ?? [],
           path,
           { size: e.size ?? 0, sha256: e.sha256 ?? '' },

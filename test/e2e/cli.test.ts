@@ -1,10 +1,24 @@
 // The CLI as a user meets it: bad input gets exit 2 and names the field; a missing precondition
-// gets exit 3; the non-default scratch (`url`) and store (`dir`) kinds work end to end.
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// gets exit 3; the non-default scratch (`url`) and store (`dir`) kinds work end to end, and a
+// backup on that disk comes back by hand with README's shell recipe.
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { zstdDecompressSync } from 'node:zlib';
+import { execa } from 'execa';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Manifest } from '../../src/store/manifest.ts';
 import { type LocalWorld, startLocalWorld } from '../support/local-world.ts';
 import { demoPipelineWith } from '../support/pipeline-file.ts';
 import { type PgCluster, startCluster } from '../support/postgres-cluster.ts';
@@ -96,7 +110,28 @@ describe('other scratch and store kinds', () => {
 
     const backups = readdirSync(join(storeDir, 'offsite', 'demo', 'backups'));
     expect(backups).toHaveLength(1);
-    expect(existsSync(join(storeDir, 'offsite', 'demo', 'backups', backups[0]!, 'manifest.json'))).toBe(true);
+    const manifestPath = join(storeDir, 'offsite', 'demo', 'backups', backups[0]!, 'manifest.json.zst');
+    expect(existsSync(manifestPath)).toBe(true);
+
+    // README's "Restoring without offsite", run as written (its `aws s3 cp` reads this disk).
+    const readme = readFileSync('README.md', 'utf8');
+    const recipe = /### Restoring without offsite[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)![1]!;
+    const by = join(dir, 'by-hand');
+    mkdirSync(by);
+    copyFileSync(manifestPath, join(by, 'manifest.json.zst'));
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not JavaScript
+    const aws = 'aws() { [ "$1 $2" = "s3 cp" ] || exit 9; cp "$STORE/${3#"s3://$B/"}" "$4"; }';
+    await execa('bash', ['-euo', 'pipefail', '-c', `${aws}\n${recipe}`], {
+      cwd: by,
+      env: { B: 'bucket', STORE: storeDir },
+    });
+    const manifest = JSON.parse(zstdDecompressSync(readFileSync(manifestPath)).toString()) as Manifest;
+    expect(manifest.dump.files.length).toBeGreaterThan(2);
+    for (const f of manifest.dump.files) {
+      const bytes = readFileSync(join(by, 'dump', f.name));
+      expect(bytes.length).toBe(f.size);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(f.sha256);
+    }
 
     const client = new pg.Client({ connectionString: scratch.url() });
     await client.connect();

@@ -1,8 +1,8 @@
 // Two nightly runs over two consecutive snapshots (an application-like day of change between
 // them), through the B2-strict proxy with 503s injected: the second run uploads a small share of
 // the first, both backups restore to exactly their own day's data, and `offsite check` finds a
-// deleted or corrupted chunk and names the backups that depend on it.
-import { createHash, randomBytes } from 'node:crypto';
+// deleted pack or a corrupted chunk and names the backups that depend on it.
+import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   lstatSync,
@@ -18,12 +18,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { zstdDecompressSync } from 'node:zlib';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPgTools } from '../../src/adapters/pg-tools.ts';
 import type { RunReport } from '../../src/report/run-report.ts';
-import { chunkKey } from '../../src/store/layout.ts';
+import { packKey } from '../../src/store/layout.ts';
 import type { Manifest } from '../../src/store/manifest.ts';
 import { type DedupWorld, startDedupWorld, tableDigests } from '../store/dedup-world.ts';
 import { demoPipelineWith } from '../support/pipeline-file.ts';
@@ -74,7 +75,8 @@ beforeAll(async () => {
     const run = await runCli(['run', pipeline, '--json', '--date', snap.date], world.env(join(dir, 'run')));
     expect(run.exitCode, run.stderr).toBe(0);
     reports.push(run.report!);
-    manifests.push(JSON.parse((await s3Bytes(run.report!.backup!.manifestKey)).toString()) as Manifest);
+    const stored = await s3Bytes(run.report!.backup!.manifestKey);
+    manifests.push(JSON.parse(zstdDecompressSync(stored).toString()) as Manifest);
   }
   scratch = await startCluster();
 });
@@ -91,6 +93,9 @@ describe('deduplicated store (two days, B2-strict proxy with 503s)', () => {
     expect(day1!.chunksNew).toBeGreaterThan(100);
     expect(day2!.chunksReused).toBeGreaterThan(day2!.chunksNew!);
     const share = day2!.bytesUploaded / day1!.bytesUploaded;
+    console.info(
+      `day 2 uploaded ${(share * 100).toFixed(1)}% of day 1's bytes (${day2!.bytesUploaded} of ${day1!.bytesUploaded})`,
+    );
     expect(share).toBeLessThan(0.15);
     expect(day2!.bytesRead).toBeGreaterThan(day1!.bytesRead * 0.95);
     expect(day2!.dedupRatio).toBeGreaterThan(5);
@@ -102,14 +107,29 @@ describe('deduplicated store (two days, B2-strict proxy with 503s)', () => {
   it('went through the proxy, which injected 503s and saw no header B2 refuses', () => {
     expect(world.proxy.slowDowns()).toBeGreaterThan(0);
     expect(world.proxy.forbidden).toEqual([]);
-    expect(world.proxy.requests.filter((r) => r.method === 'PUT').length).toBeGreaterThan(100);
+    // Chunks travel in packs: one PUT per pack, not per chunk.
+    const packPuts = world.proxy.requests.filter(
+      (r) => r.method === 'PUT' && r.status === 200 && r.url.includes('/packs/'),
+    );
+    const [day1, day2] = reports.map((r) => r.backup!);
+    expect(packPuts.length).toBe(day1!.packsUploaded! + day2!.packsUploaded!);
+    expect(day1!.packsUploaded).toBeGreaterThan(0);
+    expect(day1!.chunksNew).toBeGreaterThan(50 * day1!.packsUploaded!);
   });
 
   it('stores identical and unchanged files once: the file set costs nothing on day 2', () => {
     const [m1, m2] = manifests;
-    const entry = (m: Manifest, path: string) => m.fileSets[0]!.entries.find((e) => e.path === path)!;
-    expect(entry(m1!, 'photo one.jpg').chunks).toEqual(entry(m1!, 'copy of photo one.jpg').chunks);
-    expect(entry(m2!, 'photo one.jpg').chunks).toEqual(entry(m1!, 'photo one.jpg').chunks);
+    // Each chunk as what and where it is: pack numbers are per manifest, pack ids are not.
+    const chunks = (m: Manifest, path: string) =>
+      m.fileSets[0]!.entries.find((e) => e.path === path)!.chunks!.map(([hash, size, pack, offset]) => [
+        hash,
+        size,
+        m.packs[pack]!.id,
+        offset,
+      ]);
+    expect(chunks(m1!, 'photo one.jpg').length).toBeGreaterThan(10);
+    expect(chunks(m1!, 'photo one.jpg')).toEqual(chunks(m1!, 'copy of photo one.jpg'));
+    expect(chunks(m2!, 'photo one.jpg')).toEqual(chunks(m1!, 'photo one.jpg'));
     expect(m1!.fileSets[0]!.entries.map((e) => e.path)).not.toContain('skip.tmp');
     expect(m1!.fileSets[0]!.entries.map((e) => e.path)).not.toContain('cache/x');
   });
@@ -164,52 +184,62 @@ describe('deduplicated store (two days, B2-strict proxy with 503s)', () => {
     expect(nested.mtime.toISOString()).toBe('2020-01-02T03:04:05.000Z');
   });
 
-  it('check --read-data passes on a whole store, and names the backups hit by a deleted or corrupted chunk', async () => {
+  it('check --read-data passes on a whole store, and names the backups hit by a deleted pack or a corrupted chunk', async () => {
     const env = world.env(join(dir, 'run'));
     const ok = await runCli(['check', pipeline, '--read-data'], env);
     expect(ok.exitCode, ok.stdout + ok.stderr).toBe(0);
     expect(ok.stdout).toContain('ok: every backup is whole');
 
-    // A chunk both backups use (the start of the biggest table) and one only day 2 uses.
-    const ids = (m: Manifest) => new Set(m.dump.files.flatMap((f) => f.chunks.map(([h]) => h)));
-    const [first, second] = manifests.map(ids);
-    const shared = [...first!].find((h) => second!.has(h))!;
-    const onlyDay2 = [...second!].find((h) => !first!.has(h))!;
-    const prefix = manifests[0]!.chunking.prefix;
+    // Frames (pack id, offset) each backup reads; a pack and a chunk both use, a chunk only day 2 uses.
+    const frames = (m: Manifest) =>
+      new Map(
+        m.dump.files.flatMap((f) =>
+          f.chunks.map(
+            ([hash, , p, offset, length]) =>
+              [`${m.packs[p]!.id}@${offset}`, { pack: m.packs[p]!.id, offset, length, hash }] as const,
+          ),
+        ),
+      );
+    const [first, second] = manifests.map(frames);
+    const shared = [...first!.values()].find((f) => second!.has(`${f.pack}@${f.offset}`))!;
+    const onlyDay2 = [...second!.values()].find((f) => !first!.has(`${f.pack}@${f.offset}`))!;
+    const prefix = manifests[0]!.chunking.packsPrefix;
+    const sharedKey = packKey(prefix, shared.pack);
+    const day2Key = packKey(prefix, onlyDay2.pack);
+    const [id1, id2] = reports.map((r) => r.backup!.id);
     const client = world.s3.client();
-    await client.send(new DeleteObjectCommand({ Bucket: world.s3.bucket, Key: chunkKey(prefix, shared) }));
+    const put = (key: string, body: Buffer) =>
+      client.send(new PutObjectCommand({ Bucket: world.s3.bucket, Key: key, Body: body }));
+
+    const sharedPack = await s3Bytes(sharedKey);
+    await client.send(new DeleteObjectCommand({ Bucket: world.s3.bucket, Key: sharedKey }));
     const missing = await runCli(['check', pipeline], env);
     expect(missing.exitCode).toBe(1);
-    expect(missing.stdout).toContain(`missing-chunk ${chunkKey(prefix, shared)}`);
-    expect(missing.stdout).toContain(`${reports[0]!.backup!.id}, ${reports[1]!.backup!.id}`);
+    expect(missing.stdout).toContain(
+      `missing-pack ${sharedKey}: not in the store\n  backups depending on it: ${id1}, ${id2}\n`,
+    );
 
-    await client.send(
-      new PutObjectCommand({
-        Bucket: world.s3.bucket,
-        Key: chunkKey(prefix, shared),
-        Body: await s3Bytes(chunkKey(prefix, onlyDay2)),
-      }),
-    );
-    const stored = await s3Bytes(chunkKey(prefix, onlyDay2));
-    stored[Math.floor(stored.length / 2)]! ^= 0xff;
-    await client.send(
-      new PutObjectCommand({ Bucket: world.s3.bucket, Key: chunkKey(prefix, onlyDay2), Body: stored }),
-    );
+    // One byte flipped in the middle of each chosen chunk's frame: sizes stay, contents do not.
+    const flip = (bytes: Buffer, f: { offset: number; length: number }) => {
+      const copy = Buffer.from(bytes);
+      copy[f.offset + Math.floor(f.length / 2)]! ^= 0xff;
+      return copy;
+    };
+    await put(sharedKey, flip(sharedPack, shared));
+    await put(day2Key, flip(await s3Bytes(day2Key), onlyDay2));
     const existsOnly = await runCli(['check', pipeline], env);
     expect(existsOnly.exitCode).toBe(0); // sizes and existence alone cannot see it
     const corrupt = await runCli(['check', pipeline, '--read-data'], env);
     expect(corrupt.exitCode).toBe(1);
+    expect(corrupt.stdout).toContain(`corrupt-chunk ${sharedKey}@${shared.offset}: chunk ${shared.hash}`);
     expect(corrupt.stdout).toMatch(
-      new RegExp(
-        `corrupt-chunk ${chunkKey(prefix, shared)}[^\\n]*\\n  backups depending on it: ${reports[0]!.backup!.id}, ${reports[1]!.backup!.id}`,
-      ),
+      new RegExp(`${sharedKey}@${shared.offset}[^\\n]*\\n  backups depending on it: ${id1}, ${id2}\\n`),
     );
     expect(corrupt.stdout).toMatch(
-      new RegExp(
-        `corrupt-chunk ${chunkKey(prefix, onlyDay2)}[^\\n]*\\n  backups depending on it: ${reports[1]!.backup!.id}\\n`,
-      ),
+      new RegExp(`corrupt-chunk ${day2Key}@${onlyDay2.offset}[^\\n]*\\n  backups depending on it: ${id2}\\n`),
     );
+    expect(corrupt.stdout).toContain('FAILED: 2 problems');
     expect(corrupt.stderr).toContain('backups at risk');
-    expect(createHash('sha256').update(stored).digest('hex')).not.toBe(onlyDay2);
+    await put(sharedKey, sharedPack);
   });
 });

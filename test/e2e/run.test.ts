@@ -9,7 +9,7 @@ import { zstdDecompressSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findPgTools } from '../../src/adapters/pg-tools.ts';
-import { chunkKey } from '../../src/store/layout.ts';
+import { packKey } from '../../src/store/layout.ts';
 import type { Manifest } from '../../src/store/manifest.ts';
 import { type B2Proxy, startB2Proxy } from '../emulators/b2-proxy/index.ts';
 import { watchArgv } from '../support/argv-watch.ts';
@@ -98,17 +98,27 @@ describe('offsite run (local world)', () => {
     expect(report.tempInstance).toMatchObject({ deleted: true });
     expect(report.tempInstance!.lifetimeMs).toBeGreaterThan(0);
 
-    // The manifest exists, and every file it lists reassembles from the store's chunks to its hash.
+    // The manifest exists, and every file it lists reassembles from the frames in the store's
+    // packs to its hash; each pack's bytes hash to its name.
     expect(report.backup?.published).toBe(true);
-    const manifest = JSON.parse((await objectBytes(report.backup!.manifestKey)).toString()) as Manifest;
-    expect(manifest.formatVersion).toBe(2);
+    const manifest = JSON.parse(
+      zstdDecompressSync(await objectBytes(report.backup!.manifestKey)).toString(),
+    ) as Manifest;
+    expect(manifest.formatVersion).toBe(3);
+    const packs = await Promise.all(
+      manifest.packs.map((p) => objectBytes(packKey(manifest.chunking.packsPrefix, p.id))),
+    );
+    packs.forEach((bytes, i) => {
+      expect(bytes.length).toBe(manifest.packs[i]!.size);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(manifest.packs[i]!.id);
+    });
     expect(manifest.snapshot.id).toBe(newest.id);
     expect(manifest.restoreTest.status).toBe('passed');
     expect(manifest.dump.files.map((f) => f.name)).toContain('toc.dat');
     for (const file of manifest.dump.files) {
       const parts: Buffer[] = [];
-      for (const [hash, size] of file.chunks) {
-        const plain = zstdDecompressSync(await objectBytes(chunkKey(manifest.chunking.prefix, hash)));
+      for (const [hash, size, pack, offset, length] of file.chunks) {
+        const plain = zstdDecompressSync(packs[pack]!.subarray(offset, offset + length));
         expect(plain.length).toBe(size);
         expect(createHash('sha256').update(plain).digest('hex')).toBe(hash);
         parts.push(plain);

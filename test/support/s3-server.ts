@@ -17,8 +17,8 @@ export interface LocalS3 {
   secretAccessKey: string;
   /** Where s3rver keeps the objects; removed by stop(). */
   dir: string;
-  /** A new client built the way the product builds one (createS3Client), path-style. */
-  client(): S3Client;
+  /** A new client built the way the product builds one (createS3Client), path-style; `via` another endpoint (a proxy in front). */
+  client(via?: string): S3Client;
   /** Closes the server and removes its directory; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -79,9 +79,9 @@ export async function startS3Server(opts: S3ServerOptions = {}): Promise<LocalS3
     accessKeyId: ACCESS_KEY,
     secretAccessKey: ACCESS_KEY,
     dir,
-    client: () =>
+    client: (via?: string) =>
       createS3Client({
-        endpoint,
+        endpoint: via ?? endpoint,
         region,
         accessKeyId: ACCESS_KEY,
         secretAccessKey: ACCESS_KEY,

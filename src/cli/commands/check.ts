@@ -22,9 +22,10 @@ function readPercentOf(args: string[]): { args: string[]; percent: number } {
 /** offsite check: is every published backup still whole in the store? */
 export const command: Command = {
   usage: `  offsite check <pipeline> [--read-data[=PERCENT]] [--json]
-      Verify that every backup's chunks exist in the store; with --read-data, download them
-      (all, or PERCENT of them at random) and check they decompress to their hashes.
-      Exit 1 names each damaged chunk and the backups that depend on it.`,
+      Verify that every pack a backup reads from exists in the store with its size; with
+      --read-data, download the packs (all, or PERCENT of them at random) and check each hashes
+      to its name and each chunk in it decompresses to its hash.
+      Exit 1 names each missing pack or damaged chunk and the backups that depend on it.`,
   async run({ args, log, signal }) {
     const { args: rest, percent } = readPercentOf(args);
     const { values, positionals } = parseArgs({
@@ -45,10 +46,13 @@ export const command: Command = {
     if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
       const out: string[] = [
-        `${store.location}: ${result.backups.length} backups, ${result.chunksReferenced} chunks referenced, ${result.chunksRead} read back`,
+        `${store.location}: ${result.backups.length} backups, ${result.packsReferenced} packs (${result.chunksReferenced} chunks) referenced, ${result.packsRead} packs (${result.chunksRead} chunks) read back`,
       ];
       for (const p of result.problems) {
-        out.push(`${p.kind} ${p.key}: ${p.detail}`, `  backups depending on it: ${p.backups.join(', ')}`);
+        out.push(
+          `${p.kind} ${p.key}: ${p.detail}`,
+          `  backups depending on it: ${p.backups.join(', ') || 'none'}`,
+        );
       }
       out.push(
         result.problems.length === 0
@@ -59,7 +63,9 @@ export const command: Command = {
     }
     if (result.problems.length > 0) {
       const broken = [...new Set(result.problems.flatMap((p) => p.backups))];
-      process.stderr.write(`offsite: the store is damaged; backups at risk: ${broken.join(', ')}\n`);
+      process.stderr.write(
+        `offsite: the store is damaged; backups at risk: ${broken.join(', ') || 'none'}\n`,
+      );
       return EXIT.failed;
     }
     return EXIT.ok;

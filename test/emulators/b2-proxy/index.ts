@@ -2,6 +2,10 @@
 // what AWS S3 accepts in a few places that break real uploads: the SDK's flexible checksums,
 // object tagging and object ACLs get a 400; busy storage pods answer 503 SlowDown as routine.
 // Every store test runs through this proxy, which also records any forbidden header it saw.
+// s3rver has no Object Lock: the proxy keeps each object's retention (from PutObject's lock
+// headers and PutObjectRetention) and answers GET/PUT ?retention as B2 does, refusing to shorten
+// a compliance lock.
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -34,6 +38,8 @@ export interface B2Proxy {
   /** Requests refused for a forbidden header: none means the client behaved like a B2 client must. */
   forbidden: { method: string; url: string; header: string; reason: string }[];
   slowDowns(): number;
+  /** Object Lock retention per object path (/bucket/key). */
+  retention: Map<string, { mode: string; until: Date }>;
   /** Share of requests (0-1) answered 503 SlowDown instead of forwarded. */
   setSlowDownRate(rate: number): void;
   stop(): Promise<void>;
@@ -46,6 +52,8 @@ export interface B2ProxyOptions {
   slowDownRate?: number;
   /** Seed of the 503 draws, so a run's faults are reproducible. */
   seed?: number;
+  /** Delay before each request is answered: a round trip to a remote region (benchmarks). */
+  latencyMs?: number;
 }
 
 function mulberry32(seed: number): () => number {
@@ -74,8 +82,13 @@ export async function startB2Proxy(opts: B2ProxyOptions): Promise<B2Proxy> {
   const requests: ProxiedRequest[] = [];
   const forbidden: B2Proxy['forbidden'] = [];
   const agent = new http.Agent({ keepAlive: true });
+  const retention = new Map<string, { mode: string; until: Date }>();
 
   const server = http.createServer((req, res) => {
+    if (opts.latencyMs) setTimeout(() => handle(req, res), opts.latencyMs);
+    else handle(req, res);
+  });
+  function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
     const headers: Record<string, string> = {};
@@ -103,6 +116,11 @@ export async function startB2Proxy(opts: B2ProxyOptions): Promise<B2Proxy> {
       xmlError(res, 503, 'SlowDown', 'Please reduce your request rate.');
       return;
     }
+    const [path = '/', query = ''] = url.split('?');
+    if (/(^|&)retention(=|&|$)/.test(query)) {
+      answerRetention(req, res, method, decodeURIComponent(path), headers, record);
+      return;
+    }
     const forward = http.request(
       {
         host: upstream.hostname,
@@ -114,6 +132,13 @@ export async function startB2Proxy(opts: B2ProxyOptions): Promise<B2Proxy> {
       },
       (up) => {
         record(up.statusCode ?? 502);
+        const until = headers['x-amz-object-lock-retain-until-date'];
+        if (method === 'PUT' && up.statusCode === 200 && until) {
+          retention.set(decodeURIComponent(path), {
+            mode: headers['x-amz-object-lock-mode'] ?? 'GOVERNANCE',
+            until: new Date(until),
+          });
+        }
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
       },
@@ -123,7 +148,60 @@ export async function startB2Proxy(opts: B2ProxyOptions): Promise<B2Proxy> {
       else res.destroy(err);
     });
     req.pipe(forward);
-  });
+  }
+  function answerRetention(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    record: (status: number) => void,
+  ): void {
+    const current = retention.get(path);
+    if (method === 'GET') {
+      if (!current) {
+        record(404);
+        req.resume();
+        xmlError(
+          res,
+          404,
+          'NoSuchObjectLockConfiguration',
+          'The specified object does not have an ObjectLock configuration',
+        );
+        return;
+      }
+      const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Retention><Mode>${current.mode}</Mode><RetainUntilDate>${current.until.toISOString()}</RetainUntilDate></Retention>`;
+      record(200);
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    const parts: Buffer[] = [];
+    req.on('data', (d: Buffer) => parts.push(d));
+    req.on('end', () => {
+      const body = Buffer.concat(parts);
+      const md5 = createHash('md5').update(body).digest('base64');
+      const mode = /<Mode>([A-Z]+)<\/Mode>/.exec(body.toString())?.[1];
+      const until = /<RetainUntilDate>([^<]+)<\/RetainUntilDate>/.exec(body.toString())?.[1];
+      if (headers['content-md5'] !== md5) {
+        record(400);
+        xmlError(res, 400, 'InvalidDigest', 'Content-MD5 is missing or does not match the body');
+      } else if (!mode || !until) {
+        record(400);
+        xmlError(res, 400, 'MalformedXML', 'Retention needs Mode and RetainUntilDate');
+      } else if (current?.mode === 'COMPLIANCE' && new Date(until) < current.until) {
+        record(403);
+        xmlError(res, 403, 'AccessDenied', 'A compliance retention cannot be shortened');
+      } else {
+        retention.set(path, { mode, until: new Date(until) });
+        record(200);
+        res.writeHead(200, { 'content-length': 0 });
+        res.end();
+      }
+    });
+  }
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   let stopping: Promise<void> | undefined;
@@ -132,6 +210,7 @@ export async function startB2Proxy(opts: B2ProxyOptions): Promise<B2Proxy> {
     requests,
     forbidden,
     slowDowns: () => slowDowns,
+    retention,
     setSlowDownRate: (r) => {
       rate = r;
     },
