@@ -70,7 +70,11 @@ beforeAll(async () => {
   media = join(dir, 'media');
   makeMedia(media);
   world = await startDedupWorld({ days: 2, scale: 1, slowDownRate: 0.02 });
-  pipeline = demoPipelineWith(dir, { files: [{ name: 'media', path: media, exclude: ['*.tmp', 'cache'] }] });
+  pipeline = demoPipelineWith(dir, {
+    files: [{ name: 'media', path: media, exclude: ['*.tmp', 'cache'] }],
+    // The proxy keeps Object Lock retention as B2 does (s3rver has none).
+    store: { objectLock: { mode: 'compliance', days: 30 } },
+  });
   for (const snap of world.snapshots) {
     const run = await runCli(['run', pipeline, '--json', '--date', snap.date], world.env(join(dir, 'run')));
     expect(run.exitCode, run.stderr).toBe(0);
@@ -107,14 +111,37 @@ describe('deduplicated store (two days, B2-strict proxy with 503s)', () => {
   it('went through the proxy, which injected 503s and saw no header B2 refuses', () => {
     expect(world.proxy.slowDowns()).toBeGreaterThan(0);
     expect(world.proxy.forbidden).toEqual([]);
-    // Chunks travel in packs: one PUT per pack, not per chunk.
+    // Chunks travel in packs: one PUT per pack, not per chunk (Object Lock ?retention calls aside).
     const packPuts = world.proxy.requests.filter(
-      (r) => r.method === 'PUT' && r.status === 200 && r.url.includes('/packs/'),
+      (r) => r.method === 'PUT' && r.status === 200 && r.url.includes('/packs/') && !r.url.includes('retention'),
     );
     const [day1, day2] = reports.map((r) => r.backup!);
     expect(packPuts.length).toBe(day1!.packsUploaded! + day2!.packsUploaded!);
     expect(day1!.packsUploaded).toBeGreaterThan(0);
     expect(day1!.chunksNew).toBeGreaterThan(50 * day1!.packsUploaded!);
+  });
+
+  it('keeps the day-1 packs that day 2 reuses locked as long as day 2’s own objects', () => {
+    const [m1, m2] = manifests;
+    const day1Packs = new Set(m1!.packs.map((p) => p.id));
+    const reused = m2!.packs.filter((p) => day1Packs.has(p.id));
+    const fresh = m2!.packs.filter((p) => !day1Packs.has(p.id));
+    expect(reused.length).toBeGreaterThan(0);
+    expect(fresh.length).toBeGreaterThan(0);
+    const lockOf = (id: string) =>
+      world.proxy.retention.get(`/${world.s3.bucket}/${m2!.chunking.packsPrefix}${id.slice(0, 2)}/${id}`)!;
+    const day2Written = Date.parse(m2!.createdAt);
+    for (const p of [...reused, ...fresh]) {
+      expect(lockOf(p.id).mode).toBe('COMPLIANCE');
+      // At least 30 days from day 2's run (a minute of slack for the run itself).
+      expect(lockOf(p.id).until.getTime()).toBeGreaterThan(day2Written + 30 * 86_400_000 - 60_000);
+    }
+    // Extended with one PutObjectRetention per reused pack, none for the packs day 2 wrote.
+    const extended = world.proxy.requests.filter(
+      (r) => r.method === 'PUT' && r.url.includes('?retention') && r.status === 200,
+    );
+    expect(extended.length).toBe(reused.length);
+    expect(world.proxy.forbidden).toEqual([]);
   });
 
   it('stores identical and unchanged files once: the file set costs nothing on day 2', () => {
