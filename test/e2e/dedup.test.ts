@@ -113,7 +113,8 @@ describe('deduplicated store (two days, B2-strict proxy with 503s)', () => {
     expect(world.proxy.forbidden).toEqual([]);
     // Chunks travel in packs: one PUT per pack, not per chunk (Object Lock ?retention calls aside).
     const packPuts = world.proxy.requests.filter(
-      (r) => r.method === 'PUT' && r.status === 200 && r.url.includes('/packs/') && !r.url.includes('retention'),
+      (r) =>
+        r.method === 'PUT' && r.status === 200 && r.url.includes('/packs/') && !r.url.includes('retention'),
     );
     const [day1, day2] = reports.map((r) => r.backup!);
     expect(packPuts.length).toBe(day1!.packsUploaded! + day2!.packsUploaded!);
