@@ -78,5 +78,13 @@ try {
   process.stderr.write(`offsite: ${error.message}\n${error.hint ? `  → ${error.hint}\n` : ''}`);
   process.exitCode = exitCodeFor(error.code);
 }
-// Stray handles (SDK keep-alive sockets) must not keep a finished command alive.
+// Stray handles (SDK keep-alive sockets) must not keep a finished command alive. But exit only
+// once stdout and stderr are flushed: on a pipe, writes are asynchronous, and a ~220 KB --json
+// report was cut at 64 KiB by an exit that came first.
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
 process.exit(process.exitCode);
+
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  // A write's callback runs once everything written before it has been handed to the OS.
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}

@@ -30,6 +30,16 @@ describe('compareSchemas', () => {
     expect(compareSchemas(fp(base), restored).status).toBe('warned');
     expect(compareSchemas(fp(base, { invalidIndexes: ['app.i'] }), fp(base)).status).toBe('warned');
     expect(compareSchemas(fp(base), fp(base, { invalidIndexes: ['app.i'] })).status).toBe('failed');
+    // An index invalid on both sides (ON ONLY a partitioned table) is the source's truth.
+    const both = compareSchemas(
+      fp(base, { invalidIndexes: ['p_a_idx'] }),
+      fp(base, { invalidIndexes: ['p_a_idx'] }),
+    );
+    expect(both.status).toBe('warned');
+    expect(both.details).toContainEqual(
+      expect.objectContaining({ object: 'p_a_idx', difference: expect.stringMatching(/source too/) }),
+    );
+    expect(JSON.stringify(both.details)).not.toMatch(/not in the dump/);
     expect(compareSchemas(fp(base), fp(base)).status).toBe('passed');
   });
 });

@@ -10,6 +10,8 @@ export interface SequenceState {
   increment: string;
   /** Columns the sequence feeds (serial/identity ownership, or a nextval() default), quoted. */
   feeds: { table: string; column: string }[];
+  /** Columns whose extreme the next value would collide with, on the database it was read from. */
+  behind: Record<string, unknown>[];
 }
 
 const LIST = `
@@ -48,7 +50,14 @@ export async function readSequences(pool: SessionPool): Promise<SequenceState[]>
       const fed = feeds
         .filter((f) => f.sequence === sequence)
         .map(({ table, column }) => ({ table, column }));
-      return { sequence, last: row?.last ?? '', isCalled: row?.called ?? false, increment, feeds: fed };
+      const state = {
+        sequence,
+        last: row?.last ?? '',
+        isCalled: row?.called ?? false,
+        increment,
+        feeds: fed,
+      };
+      return { ...state, behind: await behindBy(pool, state) };
     }),
   );
 }
@@ -56,7 +65,10 @@ export async function readSequences(pool: SessionPool): Promise<SequenceState[]>
 const big = (s: string) => (/^-?\d+$/.test(s) ? BigInt(s) : null);
 
 /** The values a sequence would hand out next, and the column extreme it must stay ahead of. */
-async function behindBy(pool: SessionPool, seq: SequenceState): Promise<Record<string, unknown>[]> {
+async function behindBy(
+  pool: SessionPool,
+  seq: Omit<SequenceState, 'behind'>,
+): Promise<Record<string, unknown>[]> {
   const inc = big(seq.increment) ?? 1n;
   const next = (big(seq.last) ?? 0n) + (seq.isCalled ? inc : 0n);
   const agg = inc > 0n ? 'max' : 'min';
@@ -75,9 +87,18 @@ async function behindBy(pool: SessionPool, seq: SequenceState): Promise<Record<s
   return out;
 }
 
+const position = (s: SequenceState) => `${s.last}${s.isCalled ? '' : ' (not called)'}`;
+const columnsOf = (behind: Record<string, unknown>[]) =>
+  behind
+    .map((b) => String(b.column))
+    .sort()
+    .join(',');
+
 /**
- * Each sequence of the source must exist in the restored copy at the same position, and must
- * not be behind the columns it feeds (the next insert would collide with an existing key).
+ * Each sequence of the source must exist in the restored copy at the same position. A sequence
+ * behind the column it feeds (the next insert would collide with an existing key) fails when only
+ * the restored copy has that problem; when the source has it too, the copy is faithful and the
+ * check warns about the source instead: a backup tool reports the source's truth, never a mismatch.
  */
 export async function checkSequences(
   pool: SessionPool,
@@ -85,39 +106,48 @@ export async function checkSequences(
 ): Promise<Omit<CheckReport, 'durationMs'>> {
   const restored = new Map((await readSequences(pool)).map((s) => [s.sequence, s]));
   const details: Record<string, unknown>[] = [];
-  let problems = 0;
-  const behinds = await Promise.all(
-    source.map((src) => {
-      const got = restored.get(src.sequence);
-      return got ? behindBy(pool, got) : [];
-    }),
-  );
-  for (const [i, src] of source.entries()) {
+  let failed = 0;
+  let warned = 0;
+  for (const src of source) {
     const got = restored.get(src.sequence);
     const same = got !== undefined && got.last === src.last && got.isCalled === src.isCalled;
-    const behind = behinds[i] ?? [];
-    if (!same || behind.length > 0) problems++;
-    details.push({
+    const behind = got?.behind ?? [];
+    const behindOnSourceToo = behind.length > 0 && columnsOf(behind) === columnsOf(src.behind ?? []);
+    const row: Record<string, unknown> = {
       sequence: src.sequence,
-      source: `${src.last}${src.isCalled ? '' : ' (not called)'}`,
-      restored: got ? `${got.last}${got.isCalled ? '' : ' (not called)'}` : null,
+      source: position(src),
+      restored: got ? position(got) : null,
       ok: same && behind.length === 0,
       ...(behind.length > 0 ? { behind } : {}),
-    });
+    };
+    if (!same || (behind.length > 0 && !behindOnSourceToo)) failed++;
+    else if (behindOnSourceToo) {
+      warned++;
+      row.warning = `behind its column on the source too: the next nextval() collides with an existing value (${columnsOf(behind)}); the copy is faithful, the source needs setval()`;
+    }
+    details.push(row);
   }
   for (const name of restored.keys()) {
     if (!source.some((s) => s.sequence === name)) {
-      problems++;
+      failed++;
       details.push({ sequence: name, source: null, restored: restored.get(name)?.last ?? null, ok: false });
     }
   }
+  const warnedNames = details.filter((d) => d.warning).map((d) => d.sequence);
   return {
     name: 'sequences',
-    status: problems === 0 ? 'passed' : 'failed',
+    status: failed > 0 ? 'failed' : warned > 0 ? 'warned' : 'passed',
     summary:
-      problems === 0
-        ? `${source.length} sequences: same position as the source, none behind its column`
-        : `${problems} of ${details.length} sequences differ from the source or are behind their column`,
-    details: details.sort((a, b) => Number(a.ok) - Number(b.ok)),
+      failed > 0
+        ? `${failed} of ${details.length} sequences differ from the source or are behind their column only in the restored copy`
+        : warned > 0
+          ? `${source.length} sequences at the source's position; ${warned} behind their column on the source itself (${warnedNames.slice(0, 3).join(', ')}${warned > 3 ? ', …' : ''}): fix it there with setval()`
+          : `${source.length} sequences: same position as the source, none behind its column`,
+    // Differences first, then warnings: a person reads the top of the list.
+    details: details.sort((a, b) => rank(a) - rank(b)),
   };
+}
+
+function rank(d: Record<string, unknown>): number {
+  return d.ok ? 2 : d.warning ? 1 : 0;
 }
