@@ -152,8 +152,9 @@ function pgToolsAt(tools: ToolDir): PgTools {
         ...connectionArgs(opts.target),
         '--dbname',
         opts.target.database,
-        '--no-owner',
-        '--no-privileges',
+        ...(opts.ownership ? [] : ['--no-owner', '--no-privileges']),
+        // The source's tablespaces do not exist on a restore target: its default one is used.
+        '--no-tablespaces',
         '--exit-on-error',
         `--jobs=${opts.jobs}`,
         opts.dumpDir,

@@ -147,6 +147,11 @@ export interface PgRestoreOptions {
   target: PgTarget;
   dumpDir: string;
   jobs: number;
+  /**
+   * Restore owners and privileges (the roles must exist; needs a superuser). Without it, as
+   * `--no-owner --no-privileges`: everything belongs to the connecting user.
+   */
+  ownership?: boolean;
   signal?: AbortSignal;
 }
 

@@ -1,5 +1,6 @@
 import type { PipelineConfig, ScratchConfig } from '../config/schema.ts';
 import type { CheckReport } from '../report/run-report.ts';
+import type { BackupCoverage } from '../verify/coverage.ts';
 import type { SourceVerifyFacts } from '../verify/source-verify-facts.ts';
 import type {
   Connect,
@@ -45,6 +46,8 @@ export interface SourceFacts {
   rowCounts: Map<string, number>;
   /** The source side of the restore-test checks (checksums, schema, sequences, …). */
   verify?: SourceVerifyFacts;
+  /** What a backup of this database cannot hold (unlogged rows, matviews' rows, …). */
+  coverage?: BackupCoverage;
 }
 
 /** The temporary instance this run created. */
@@ -88,7 +91,13 @@ export interface RunContext {
   pgTools?: PgTools;
   instance?: TempInstance;
   facts?: SourceFacts;
-  dump?: { dir: string; bytes: number; files: string[] };
+  dump?: {
+    dir: string;
+    bytes: number;
+    files: string[];
+    /** Tables whose data kept pg_dump's order, and why. */
+    rowOrderFallbacks?: { table: string; reason: string }[];
+  };
   restoreTest?: { durationMs: number; scratchServerVersion: string };
   backup?: PublishedBackup;
   /** The store's total size after this run (when the store can tell). */

@@ -1,5 +1,6 @@
 import type { RunContext } from '../pipeline/run-context.ts';
 import type { StagesOutcome } from '../pipeline/run-pipeline.ts';
+import { outOfScope } from '../verify/coverage.ts';
 import { type RunReport, runReportSchema } from './run-report.ts';
 
 /** The offsite version written into every report. */
@@ -58,6 +59,15 @@ export function buildRunReport(ctx: RunContext, outcome: StagesOutcome, finished
     anomalies: ctx.anomalies,
     backup: ctx.backup?.published ? { ...ctx.backup, location: ctx.deps.store.location } : null,
     store: ctx.storeStats ?? null,
+    coverage: facts?.coverage
+      ? {
+          unloggedTables: facts.coverage.unloggedTables,
+          materializedViews: facts.coverage.materializedViews,
+          largeObjects: facts.coverage.largeObjects,
+          outOfScope: outOfScope(facts.coverage),
+          rowOrderFallbacks: ctx.dump?.rowOrderFallbacks ?? [],
+        }
+      : null,
     // maxRSS is in KiB: the peak resident memory of this process over the whole run.
     resources: { peakRssBytes: process.resourceUsage().maxRSS * 1024 },
     versions: {

@@ -1,4 +1,5 @@
 import { BASELINE_NOTE } from './anomalies.ts';
+import { coverageLines } from './coverage-lines.ts';
 import type { CheckReport, RunReport } from './run-report.ts';
 
 const ICON: Record<string, string> = {
@@ -58,6 +59,11 @@ export function renderMarkdown(r: RunReport): string {
     lines.push('', '| check | status | summary |', '|---|---|---|');
     for (const c of urgentFirst(r.checks))
       lines.push(`| ${c.name} | ${ICON[c.status] ?? ''} ${c.status} | ${cellText(c.summary)} |`);
+  }
+  const coverage = coverageLines(r);
+  if (coverage.length > 0) {
+    lines.push('', '**Not in this backup** (a restore does not bring these back as they were)', '');
+    for (const line of coverage) lines.push(`- ${line}`);
   }
   const note = r.anomalies.find((a) => a.name === BASELINE_NOTE);
   const findings = urgentFirst(r.anomalies.filter((a) => a.name !== BASELINE_NOTE));

@@ -89,6 +89,25 @@ export const runReportSchema = z.object({
     })
     .nullable(),
   store: z.object({ totalBytes: z.number().int() }).nullable(),
+  /**
+   * What this backup does not hold, or holds in another form (absent from reports written
+   * before offsite recorded it).
+   */
+  coverage: z
+    .object({
+      /** Empty in every snapshot restore (crash recovery truncates them); estimate from pg_class. */
+      unloggedTables: z.array(z.object({ table: z.string(), estimatedRows: z.number().nullable() })),
+      /** Recomputed by REFRESH on restore, not copied. */
+      materializedViews: z.array(z.object({ view: z.string(), populated: z.boolean() })),
+      /** In the backup and checked (checksums); bytes null when they could not be read. */
+      largeObjects: z.object({ count: z.number().int(), bytes: z.number().nullable() }),
+      /** Cluster-level things outside one database's backup. */
+      outOfScope: z.array(z.string()),
+      /** Tables whose data kept pg_dump's physical order (dedups worse), with why. */
+      rowOrderFallbacks: z.array(z.object({ table: z.string(), reason: z.string() })),
+    })
+    .nullable()
+    .optional(),
   resources: z.object({ peakRssBytes: z.number().int() }),
   versions: z.object({
     server: z.string().nullable(),

@@ -5,7 +5,9 @@ import type { OffsiteError } from '../errors.ts';
 import type { PgTarget, PgTools } from '../pipeline/ports.ts';
 import type { RunContext } from '../pipeline/run-context.ts';
 import type { StageDefinition } from '../pipeline/run-pipeline.ts';
+import { OFFSITE_VERSION } from '../report/build-report.ts';
 import { type OrderedTableQuery, orderedTableQuery } from '../store/row-order.ts';
+import { writeDatabaseExtras } from './database-extras.ts';
 
 /** The files of a directory-format dump, sorted, and their total size. */
 export async function describeDumpDir(dir: string): Promise<{ files: string[]; bytes: number }> {
@@ -16,7 +18,7 @@ export async function describeDumpDir(dir: string): Promise<{ files: string[]; b
 }
 
 /**
- * Rewrites every table data file of a dump in primary-key order (DESIGN.md "Row order decides
+ * Rewrites every table data file of a dump in primary-key order (docs/design.md "Row order decides
  * dedup"). The temporary instance is frozen, so this second read sees the rows pg_dump saw. A
  * table that cannot be re-ordered keeps pg_dump's order: it costs dedup, never the backup.
  */
@@ -81,6 +83,20 @@ export const dumpStage: StageDefinition = {
       excludeTableData: ctx.config.dump.excludeTableData,
       signal: ctx.signal,
     });
+    const session = await ctx.deps.connect(target);
+    try {
+      const extras = await writeDatabaseExtras(
+        session,
+        dir,
+        `Roles of database ${target.database} (snapshot ${ctx.snapshot?.id ?? 'unknown'}), written by offsite ${OFFSITE_VERSION}.`,
+      );
+      ctx.log.info(
+        { roles: extras.roles, encoding: extras.database.encoding, provider: extras.database.localeProvider },
+        'roles and database properties recorded',
+      );
+    } finally {
+      await session.close();
+    }
     const started = Date.now();
     const order = await orderDumpByKey(ctx, pgTools, target, dir, ctx.config.dump.jobs);
     ctx.log.info({ ...order, durationMs: Date.now() - started }, 'table data re-written in key order');

@@ -1,4 +1,5 @@
 import type { StageDefinition } from '../pipeline/run-pipeline.ts';
+import { readBackupCoverage } from '../verify/coverage.ts';
 import { readRowCounts } from '../verify/row-counts.ts';
 import { recordSourceVerifyFacts } from '../verify/source-verify-facts.ts';
 
@@ -23,12 +24,14 @@ export const sourceFactsStage: StageDefinition = {
         readRowCounts(session),
         recordSourceVerifyFacts(ctx.deps.connect, target, ctx.config),
       ]);
+      const coverage = await readBackupCoverage(session);
       ctx.facts = {
         serverVersion: version?.v ?? 'unknown',
         serverVersionNum: Number(version?.n ?? 0),
         extensions,
         rowCounts,
         verify,
+        coverage,
       };
       ctx.log.info(
         {

@@ -1,4 +1,4 @@
-// "Row order decides dedup" (DESIGN.md): pg_dump writes rows in physical order, which a day of
+// "Row order decides dedup" (docs/design.md): pg_dump writes rows in physical order, which a day of
 // updates and vacuum reshuffles everywhere. Table data files are rewritten in key order, so a
 // day's changes stay local in the file and content-defined chunks around them are kept.
 import type { SqlSession, TableDataEntry } from '../pipeline/ports.ts';

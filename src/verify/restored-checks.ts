@@ -20,6 +20,8 @@ export interface RestoredChecksInput {
   config: PipelineConfig;
   source: SourceVerifyFacts | undefined;
   snapshotAt: Date | undefined;
+  /** Whether owners, privileges, roles and database properties were restored (and so compared). */
+  ownership: boolean;
   /** Called with each check as soon as it is decided (streamed into the run, in completion order). */
   onCheck: (check: CheckReport) => void;
 }
@@ -102,7 +104,7 @@ function phaseOne(pool: SessionPool, input: RestoredChecksInput, emit: (c: Check
     tasks.push({
       name: 'schema',
       sourceMs: src.durationMs,
-      run: async () => compareSchemas(src, await readSchemaFingerprint(pool)),
+      run: async () => compareSchemas(src, await readSchemaFingerprint(pool), { ownership: input.ownership }),
     });
   }
   if (!v.sequences.enabled) emit(skipped('sequences', 'disabled (verify.sequences.enabled: false)'));

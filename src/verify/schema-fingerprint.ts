@@ -1,3 +1,5 @@
+import { databaseFingerprint, readDatabaseProperties } from './database-properties.ts';
+import { OWNERSHIP_QUERIES } from './ownership-fingerprint.ts';
 import type { SessionPool } from './session-pool.ts';
 import { notFromExtension as notExt, isUserSchema as userNs } from './user-objects.ts';
 
@@ -68,6 +70,14 @@ const SCHEMA_QUERIES: Record<string, string> = {
     FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid ${REL}`,
   rules: `SELECT 'rule', quote_ident(schemaname) || '.' || quote_ident(tablename) || '.' || quote_ident(rulename), definition
     FROM pg_rules WHERE ${userNs('schemaname')}`,
+  ...OWNERSHIP_QUERIES,
+  // Roles by name only: their attributes differ legitimately between a source (an RDS master
+  // user is no superuser) and a scratch server (whose admin of that name is).
+  roles: `SELECT 'role', quote_ident(r.rolname), '' FROM pg_roles r WHERE r.rolname !~ '^pg_' AND r.rolname !~ '^rds'`,
+  memberships: `SELECT 'role-membership', quote_ident(g.rolname) || ' to ' || quote_ident(m.rolname),
+      CASE WHEN a.admin_option THEN 'with admin option' ELSE '' END
+    FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid JOIN pg_roles m ON m.oid = a.member
+    WHERE g.rolname !~ '^(pg_|rds)' AND m.rolname !~ '^(pg_|rds)'`,
 };
 
 const NOT_VALID = `SELECT CASE WHEN k.conrelid <> 0 THEN k.conrelid::regclass::text ELSE k.contypid::regtype::text END || '.' || quote_ident(k.conname) AS name
@@ -93,6 +103,8 @@ export async function readSchemaFingerprint(pool: SessionPool): Promise<SchemaFi
   for (const row of parts.flat().sort((a, b) => (a.kind + a.name < b.kind + b.name ? -1 : 1))) {
     objects[`${row.kind} ${row.name}`] = row.def ?? '';
   }
+  // The database itself, by its properties (a restored copy has another name).
+  objects['database (itself)'] = databaseFingerprint(await pool.run(readDatabaseProperties));
   const [notValid, invalid] = await Promise.all([
     pool.run((s) => s.query<{ name: string }>(NOT_VALID)),
     pool.run((s) => s.query<{ name: string }>(INVALID_INDEXES)),

@@ -256,7 +256,7 @@ export async function applyDayOfChange(
   const [from, to] = [datasetDate(day - 1, opts.epoch).getTime(), datasetDate(day, opts.epoch).getTime()];
   return withClient(connectionString, async (c) => {
     const total = Object.values(await countRows(c)).reduce((a, b) => a + b, 0);
-    // Shares of the day's budget: ~60% appends, ~35% updates, ~5% deletes, like the reference day in DESIGN.md.
+    // Shares of the day's budget: ~60% appends, ~35% updates, ~5% deletes, like the reference day in docs/design.md.
     const k = (share: number) => Math.max(1, Math.round((opts.changeFraction ?? 0.01) * total * share));
     const sum: ChangeSummary = { inserted: {}, updated: {}, deleted: {} };
     const add = (kind: keyof ChangeSummary, table: string, rows: number | null) => {

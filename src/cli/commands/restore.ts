@@ -40,7 +40,8 @@ export const command: Command = {
     });
     process.stdout.write(
       `restored backup ${chosen.id} (snapshot ${manifest.snapshot.id}): ${result.files} files, ${result.bytes} bytes into ${toDir}\n` +
-        `  pg_restore --no-owner --no-privileges --exit-on-error -d <database> ${resolve(toDir, 'dump')}\n`,
+        `  psql -d postgres -v ON_ERROR_STOP=1 -f ${resolve(toDir, 'dump', 'offsite-roles.sql')}   # the roles first (no passwords)\n` +
+        `  pg_restore --create -d postgres --exit-on-error ${resolve(toDir, 'dump')}   # the database as the source's\n`,
     );
     return EXIT.ok;
   },

@@ -2,6 +2,7 @@ import { pickPreviousVerified } from '../anomalies.ts';
 import { formatInstant } from '../format.ts';
 import type { RunReport } from '../run-report.ts';
 import { renderTrendCharts } from './charts.ts';
+import { renderCoverage } from './coverage.ts';
 import { renderAnomalies, renderChecks, renderFacts, renderStages, renderTables } from './details.ts';
 import { htmlDocument } from './document.ts';
 import { esc } from './escape.ts';
@@ -36,6 +37,7 @@ ${renderFigures(report)}
 ${renderAttention(report)}
 ${renderChecks(report)}
 ${renderAnomalies(report)}
+${renderCoverage(report)}
 <h2>Trends</h2>
 ${renderTrendCharts(runs, report.runId)}
 ${renderTables(report, previous)}
