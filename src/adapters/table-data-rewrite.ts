@@ -10,14 +10,19 @@ import { rowMultisetDigest } from '../store/row-multiset.ts';
 import { pgChildEnv, withPgpass } from './pgpass.ts';
 import { readPieces } from './read-pieces.ts';
 
-// The session settings pg_dump uses for its data, so values print byte for byte the same.
+// The session settings pg_dump uses for its data (pg_dump.c setup_connection, and the empty
+// search_path every client program of PostgreSQL sets), so values print byte for byte the same:
+// a regclass, regtype or regproc prints schema-qualified only under an empty search_path.
 const DUMP_SESSION_OPTIONS = [
+  'search_path=',
   'DateStyle=ISO',
   'IntervalStyle=postgres',
   'extra_float_digits=3',
+  'synchronize_seqscans=off',
   'row_security=off',
   'statement_timeout=0',
   'lock_timeout=0',
+  'idle_in_transaction_session_timeout=0',
 ].map((s) => `-c ${s}`);
 
 /** The end-of-data marker and padding pg_dump writes after the rows ("\\.\n\n"). */
@@ -81,8 +86,8 @@ export async function rewriteTableData(psql: string, opts: RewriteTableDataOptio
           cancelSignal: opts.signal,
           // Node passes any descriptor to the child; execa's types only list 1–9.
           stdout: out.fd as 3,
-          // Without this execa also keeps the rows in memory (and fails a table over 100 MB).
-          buffer: false,
+          // Rows are never kept in memory (a table over 100 MB would fail); psql's error message is.
+          buffer: { stdout: false, stderr: true },
         },
       ),
     ).finally(() => out.close());

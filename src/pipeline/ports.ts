@@ -120,6 +120,13 @@ export interface TableDataEntry {
   columns: string;
   /** The data file's path. */
   file: string;
+  /** The schema and table names as they are (unquoted), from the dump's table of contents. */
+  schema: string;
+  name: string;
+  /** The dump id of the TABLE DATA entry. */
+  dumpId: number;
+  /** Why the data cannot be re-ordered, when it cannot (it keeps pg_dump's order). */
+  unorderable?: string;
 }
 
 /** Arguments of rewriteTableData. */

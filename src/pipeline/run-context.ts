@@ -74,6 +74,25 @@ export interface PublishedBackup {
   compressionRatio?: number;
 }
 
+/** A table whose data file kept pg_dump's row order, and why (it costs dedup, not the backup). */
+export interface KeyOrderFallback {
+  /** The table, schema-qualified as pg_dump wrote it. */
+  table: string;
+  reason: string;
+}
+
+/** How the dump's table data files were re-ordered (docs/design.md "Row order decides dedup"). */
+export interface DumpOrderSummary {
+  /** TABLE DATA entries in the dump. */
+  tables: number;
+  /** Files rewritten in primary-key order, and in whole-row order (tables without a key). */
+  byKey: number;
+  byRowText: number;
+  /** Files left in pg_dump's order: `fallbacks` says which and why. */
+  unordered: number;
+  fallbacks: KeyOrderFallback[];
+}
+
 /** Mutable state of one run, filled in stage by stage. */
 export interface RunContext {
   config: PipelineConfig;
@@ -91,13 +110,7 @@ export interface RunContext {
   pgTools?: PgTools;
   instance?: TempInstance;
   facts?: SourceFacts;
-  dump?: {
-    dir: string;
-    bytes: number;
-    files: string[];
-    /** Tables whose data kept pg_dump's order, and why. */
-    rowOrderFallbacks?: { table: string; reason: string }[];
-  };
+  dump?: { dir: string; bytes: number; files: string[]; order?: DumpOrderSummary };
   restoreTest?: { durationMs: number; scratchServerVersion: string };
   backup?: PublishedBackup;
   /** The store's total size after this run (when the store can tell). */

@@ -65,7 +65,7 @@ export function buildRunReport(ctx: RunContext, outcome: StagesOutcome, finished
           materializedViews: facts.coverage.materializedViews,
           largeObjects: facts.coverage.largeObjects,
           outOfScope: outOfScope(facts.coverage),
-          rowOrderFallbacks: ctx.dump?.rowOrderFallbacks ?? [],
+          rowOrderFallbacks: ctx.dump?.order?.fallbacks ?? [],
         }
       : null,
     // maxRSS is in KiB: the peak resident memory of this process over the whole run.

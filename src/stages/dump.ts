@@ -2,8 +2,8 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { OffsiteError } from '../errors.ts';
-import type { PgTarget, PgTools } from '../pipeline/ports.ts';
-import type { RunContext } from '../pipeline/run-context.ts';
+import type { PgTarget, PgTools, TableDataEntry } from '../pipeline/ports.ts';
+import type { DumpOrderSummary, KeyOrderFallback, RunContext } from '../pipeline/run-context.ts';
 import type { StageDefinition } from '../pipeline/run-pipeline.ts';
 import { OFFSITE_VERSION } from '../report/build-report.ts';
 import { type OrderedTableQuery, orderedTableQuery } from '../store/row-order.ts';
@@ -17,10 +17,21 @@ export async function describeDumpDir(dir: string): Promise<{ files: string[]; b
   return { files, bytes };
 }
 
+/** What orderDumpByKey did: the counts and fallbacks of DumpOrderSummary, and each table it rewrote. */
+export interface DumpOrderResult extends DumpOrderSummary {
+  ordered: { table: string; orderBy: OrderedTableQuery['orderBy'] }[];
+}
+
+/** True for an error the server reported (it has a severity): the session itself is still usable. */
+function isServerError(err: unknown): boolean {
+  return typeof (err as { severity?: unknown } | null)?.severity === 'string';
+}
+
 /**
  * Rewrites every table data file of a dump in primary-key order (docs/design.md "Row order decides
  * dedup"). The temporary instance is frozen, so this second read sees the rows pg_dump saw. A
- * table that cannot be re-ordered keeps pg_dump's order: it costs dedup, never the backup.
+ * table that cannot be re-ordered keeps pg_dump's order: it costs dedup, never the backup, and
+ * is returned in `fallbacks` with the reason.
  */
 export async function orderDumpByKey(
   ctx: Pick<RunContext, 'deps' | 'log' | 'signal'>,
@@ -28,41 +39,69 @@ export async function orderDumpByKey(
   target: PgTarget,
   dir: string,
   jobs: number,
-): Promise<{ tables: number; byKey: number; byRowText: number; unordered: number }> {
+): Promise<DumpOrderResult> {
   const entries = await pgTools.listTableData(dir);
+  const fallbacks: KeyOrderFallback[] = [];
+  const planned: { entry: TableDataEntry; query: OrderedTableQuery }[] = [];
   const session = await ctx.deps.connect(target);
-  const queries: OrderedTableQuery[] = [];
   let encoding: string;
   try {
-    for (const entry of entries) queries.push(await orderedTableQuery(session, entry));
+    for (const entry of entries) {
+      if (entry.unorderable) {
+        fallbacks.push({ table: entry.table, reason: entry.unorderable });
+        continue;
+      }
+      try {
+        planned.push({ entry, query: await orderedTableQuery(session, entry) });
+      } catch (err) {
+        if (ctx.signal.aborted || !isServerError(err)) throw err;
+        fallbacks.push({
+          table: entry.table,
+          reason: `looking up its primary key failed: ${(err as Error).message}`,
+        });
+      }
+    }
     const [row] = await session.query<{ e: string }>(`SELECT current_setting('server_encoding') AS e`);
     encoding = row?.e ?? 'UTF8';
   } finally {
     await session.close();
   }
   const limit = pLimit(jobs);
-  let unordered = 0;
+  const ordered: DumpOrderResult['ordered'] = [];
   await Promise.all(
-    entries.map((entry, i) =>
+    planned.map(({ entry, query }) =>
       limit(async () => {
         try {
           await pgTools.rewriteTableData({
             target,
             file: entry.file,
-            copySql: queries[i]!.copySql,
+            copySql: query.copySql,
             clientEncoding: encoding,
             signal: ctx.signal,
           });
+          ordered.push({ table: entry.table, orderBy: query.orderBy });
         } catch (err) {
           if (ctx.signal.aborted || (err as OffsiteError).code !== 'DUMP_FAILED') throw err;
-          unordered++;
-          ctx.log.warn({ table: entry.table, err: (err as Error).message }, 'table kept in pg_dump order');
+          fallbacks.push({ table: entry.table, reason: (err as Error).message });
         }
       }),
     ),
   );
-  const byKey = queries.filter((q) => q.orderBy === 'primary-key').length;
-  return { tables: entries.length, byKey, byRowText: queries.length - byKey, unordered };
+  // Rewrites finish in any order; the report lists tables in one.
+  const byTable = (a: { table: string }, b: { table: string }) => (a.table < b.table ? -1 : 1);
+  fallbacks.sort(byTable);
+  ordered.sort(byTable);
+  for (const f of fallbacks)
+    ctx.log.warn({ table: f.table, reason: f.reason }, 'table kept in pg_dump order');
+  const byKey = ordered.filter((o) => o.orderBy === 'primary-key').length;
+  return {
+    tables: entries.length,
+    byKey,
+    byRowText: ordered.length - byKey,
+    unordered: fallbacks.length,
+    fallbacks,
+    ordered,
+  };
 }
 
 /**
@@ -98,10 +137,13 @@ export const dumpStage: StageDefinition = {
       await session.close();
     }
     const started = Date.now();
-    const order = await orderDumpByKey(ctx, pgTools, target, dir, ctx.config.dump.jobs);
-    ctx.log.info({ ...order, durationMs: Date.now() - started }, 'table data re-written in key order');
+    const { ordered: _, ...order } = await orderDumpByKey(ctx, pgTools, target, dir, ctx.config.dump.jobs);
+    ctx.log.info(
+      { ...order, fallbacks: order.fallbacks.length, durationMs: Date.now() - started },
+      'table data re-written in key order',
+    );
     const { files, bytes } = await describeDumpDir(dir);
-    ctx.dump = { dir, files, bytes };
+    ctx.dump = { dir, files, bytes, order };
     ctx.log.info({ files: files.length, bytes }, 'dump written');
     return undefined;
   },
