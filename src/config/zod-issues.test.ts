@@ -120,6 +120,15 @@ describe('zod issues, described truthfully', () => {
     expect(p.get('scratch.urlEnv')).toBe('must be the NAME of an environment variable');
   });
 
+  it('an empty string is "must not be empty"; a value in a secret-named field is never repeated', () => {
+    const raw = valid();
+    raw.source.database = '';
+    raw.store = { kind: 's3', region: 'r', bucket: 'bucket', secretAccessKeyEnv: ['K004pasted'] };
+    const p = problems(raw);
+    expect(p.get('source.database')).toBe('must not be empty');
+    expect(p.get('store.secretAccessKeyEnv')).toBe('expected a string');
+  });
+
   it('unknown keys keep their message', () => {
     const raw = valid();
     raw.source.tempInstance.subnetGrop = 'x';

@@ -78,6 +78,7 @@ function bound(
   const input = issue.input;
   // Lengths, not contents: a too-short string may be a pasted secret.
   if (issue.origin === 'string') {
+    if (side === 'min' && limit === 1) return 'must not be empty';
     const has = typeof input === 'string' ? ` (it has ${input.length})` : '';
     return `must be ${word} ${limit} characters long${has}`;
   }
@@ -103,10 +104,9 @@ export function describeZodIssue(issue: z.core.$ZodIssue): ConfigIssue {
         return { path, message: `required (${expectedOf(issue.expected)}); add it` };
       }
       const what = received ? `, got ${received}` : got(issue, issue.path);
-      return {
-        path,
-        message: `expected ${expectedOf(issue.expected)}${what}${typeFix(issue.expected, issue.input)}`,
-      };
+      // The fix may repeat the value: only where the value itself was shown.
+      const fix = what ? typeFix(issue.expected, issue.input) : '';
+      return { path, message: `expected ${expectedOf(issue.expected)}${what}${fix}` };
     }
     case 'too_small':
       return { path, message: bound(issue, issue.minimum, 'min') };
