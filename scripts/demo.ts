@@ -7,17 +7,55 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
+import { usageErrorFromParse } from '../src/cli/parse-args.ts';
 import type { RunReport } from '../src/report/run-report.ts';
 import { type LocalWorld, startLocalWorld } from '../test/support/local-world.ts';
 
-const { values } = parseArgs({
-  options: {
-    json: { type: 'boolean', default: false },
-    scale: { type: 'string', default: '0.5' },
-    scenario: { type: 'string', default: 'nightly' },
-  },
-});
+const HELP = `Usage: npm run demo [-- --scenario nightly|dedup] [--json] [--scale N]
+
+Starts the local world (the RDS emulator with a source instance and 3 days of automated
+snapshots, a local S3 server), runs \`offsite run pipelines/demo.yaml\` as a subprocess, prints
+a summary and where the report is, checks no temporary instance is left, and stops everything.
+
+Flags (after npm's "--"):
+  --scenario nightly  one nightly run (the default)
+  --scenario dedup    two nights over two days of change into one store; shows what day 2 uploaded
+  --json              print the RunReport JSON alone on stdout (dedup: { day1, day2 }); use npm run -s
+  --scale N           size of the demo database (default 0.5; 1 is about 10 MB of table data)
+  -h, --help          show this help
+
+Examples:
+  npm run demo
+  npm run -s demo -- --scenario dedup --json | jq .day2.backup
+
+Exit codes: offsite's (0 published, 1 failed, 2 bad usage, 3 precondition missing); 1 also when a
+temporary instance was left behind; 130/143 when interrupted.
+`;
+
 const say = (line: string) => process.stderr.write(`demo: ${line}\n`);
+
+function parseDemoArgs() {
+  try {
+    return parseArgs({
+      options: {
+        json: { type: 'boolean', default: false },
+        scale: { type: 'string', default: '0.5' },
+        scenario: { type: 'string', default: 'nightly' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (err) {
+    const usage = usageErrorFromParse(err, 'npm run demo -- --help');
+    if (!usage) throw err;
+    say(`${usage.message}; ${usage.hint}`);
+    process.exit(2);
+  }
+}
+const values = parseDemoArgs();
+if (values.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
 const runDir = resolve('.demo');
 
 let world: LocalWorld | undefined;
@@ -35,6 +73,10 @@ process.on('SIGTERM', () => void shutdown(143));
 
 if (values.scenario !== 'nightly' && values.scenario !== 'dedup') {
   say(`unknown --scenario ${values.scenario}: use nightly (the default) or dedup`);
+  process.exit(2);
+}
+if (!(Number(values.scale) > 0)) {
+  say(`--scale ${values.scale}: expected a positive number, e.g. --scale 0.5`);
   process.exit(2);
 }
 

@@ -3,6 +3,7 @@ export type ErrorCode =
   | 'USAGE'
   | 'CONFIG_INVALID'
   | 'CREDENTIALS_MISSING'
+  | 'PREFLIGHT_FAILED'
   | 'SNAPSHOT_NOT_FOUND'
   | 'SNAPSHOT_TOO_OLD'
   | 'PG_TOOLS_MISMATCH'
@@ -64,6 +65,7 @@ export const EXIT = {
 
 const PRECONDITIONS: ReadonlySet<ErrorCode> = new Set([
   'CREDENTIALS_MISSING',
+  'PREFLIGHT_FAILED',
   'SNAPSHOT_NOT_FOUND',
   'SNAPSHOT_TOO_OLD',
   'PG_TOOLS_MISMATCH',

@@ -3,10 +3,13 @@ import { loadPipeline } from '../config/load.ts';
 import type { PipelineConfig } from '../config/schema.ts';
 import { OffsiteError } from '../errors.ts';
 import type { Log } from '../pipeline/run-context.ts';
+import { dateInZone } from '../stages/locate-snapshot.ts';
 
-/** A usage error (exit 2) pointing at --help. */
-export function usageError(message: string): OffsiteError {
-  return new OffsiteError('USAGE', message, { hint: 'see offsite --help' });
+/** A usage error (exit 2) pointing at --help (a command's own, when given). */
+export function usageError(message: string, command?: string): OffsiteError {
+  return new OffsiteError('USAGE', message, {
+    hint: command ? `see offsite ${command} --help` : 'see offsite --help',
+  });
 }
 
 /** Whether a string is a real calendar date written YYYY-MM-DD. */
@@ -25,7 +28,12 @@ export function resolvePipelineFile(pipeline: string): string {
 /** The one pipeline a command takes from its positionals (usage error otherwise). */
 export function onePipeline(positionals: string[], command: string): string {
   const [pipeline, ...extra] = positionals;
-  if (!pipeline || extra.length > 0) throw usageError(`offsite ${command} takes exactly one pipeline`);
+  if (!pipeline || extra.length > 0) {
+    throw usageError(
+      `offsite ${command} takes exactly one pipeline (a file, or a name in pipelines/)`,
+      command,
+    );
+  }
   return pipeline;
 }
 
@@ -33,6 +41,46 @@ export function onePipeline(positionals: string[], command: string): string {
 export function checkDate(date: string | undefined): string | undefined {
   if (date !== undefined && !validDate(date)) {
     throw usageError(`--date ${date}: expected a calendar date as YYYY-MM-DD`);
+  }
+  return date;
+}
+
+/**
+ * RDS keeps automated snapshots for the instance's backup retention period, at most 35 days
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html).
+ */
+export const RDS_MAX_RETENTION_DAYS = 35;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Checks `run --date` against the calendar of the pipeline's time zone: no snapshot can exist
+ * for a day in the future or one older than RDS's longest retention. A usage error (exit 2)
+ * before anything is created; pure, `now` is passed in.
+ */
+export function checkRunDate(
+  date: string | undefined,
+  opts: { timeZone: string; now: Date },
+): string | undefined {
+  if (date === undefined) return undefined;
+  checkDate(date);
+  const today = dateInZone(opts.now, opts.timeZone);
+  if (date > today) {
+    throw new OffsiteError(
+      'USAGE',
+      `--date ${date} is in the future: today is ${today} in ${opts.timeZone} (source.snapshot.timeZone)`,
+      { hint: 'give the day a snapshot was taken, or leave --date out to back up the newest snapshot' },
+    );
+  }
+  const daysAgo = Math.round((Date.parse(`${today}T00:00:00Z`) - Date.parse(`${date}T00:00:00Z`)) / DAY_MS);
+  if (daysAgo > RDS_MAX_RETENTION_DAYS) {
+    throw new OffsiteError(
+      'USAGE',
+      `--date ${date} is ${daysAgo} days ago: RDS keeps automated snapshots for at most ${RDS_MAX_RETENTION_DAYS} days (the longest backup retention period), so none can exist for that day`,
+      {
+        hint: `pick a day since ${dateInZone(new Date(Date.parse(`${today}T12:00:00Z`) - RDS_MAX_RETENTION_DAYS * DAY_MS), 'UTC')}; a backup already made of that day comes back with offsite restore --date`,
+      },
+    );
   }
   return date;
 }

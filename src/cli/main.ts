@@ -4,6 +4,8 @@ import { EXIT, exitCodeFor, OffsiteError } from '../errors.ts';
 import { OFFSITE_VERSION } from '../report/build-report.ts';
 import { usageError } from './arguments.ts';
 import type { Command } from './command.ts';
+import { columns, formatHelp } from './help-text.ts';
+import { usageErrorFromParse } from './parse-args.ts';
 
 // Subcommands live in ./commands/<name>.ts, loaded on demand (a report does not load the AWS SDK).
 const COMMANDS = ['run', 'report', 'check', 'restore', 'validate'] as const;
@@ -17,25 +19,33 @@ async function loadCommand(name: string): Promise<Command | null> {
   return ((await import(url.href)) as { command: Command }).command;
 }
 
-async function usage(): Promise<string> {
-  const parts: string[] = [];
+async function overview(): Promise<string> {
+  const rows: [string, string][] = [];
   for (const name of COMMANDS) {
     const cmd = await loadCommand(name);
-    if (cmd) parts.push(cmd.usage);
+    if (cmd) rows.push([`offsite ${name} <pipeline>`, cmd.summary]);
   }
   return `offsite ${OFFSITE_VERSION}: verified off-site backups of PostgreSQL on AWS RDS
 
-Usage (<pipeline> is a file, or a name meaning pipelines/<name>.yaml):
-${parts.join('\n')}
-  offsite --help | --version
+Commands (<pipeline> is a file, or a name meaning pipelines/<name>.yaml):
+${columns(rows)}
+
+offsite <command> --help shows the command's flags, an example and the exit codes it returns.
+offsite --version prints the version.
 
 Exit codes:
   0    success
   1    the backup or its verification failed (nothing was published)
   2    bad usage or an invalid pipeline file
-  3    a precondition is missing (credentials, pg_dump/pg_restore version, the snapshot)
+  3    a precondition is missing (credentials, a usable directory, pg_dump/pg_restore version, the snapshot)
   130  interrupted (the temporary instance was still deleted)
 `;
+}
+
+/** Whether a command's arguments ask for its help (flags after a bare "--" are positionals). */
+function asksForHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
 }
 
 /** Aborts the work on SIGINT/SIGTERM; commands still clean up before the process exits. */
@@ -52,8 +62,9 @@ function interruptSignal(): AbortSignal {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
+  if (name === 'help' && args[0]) return main([args[0], '--help']);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(await usage());
+    process.stdout.write(await overview());
     return name ? EXIT.ok : EXIT.usage;
   }
   if (name === '--version') {
@@ -61,8 +72,16 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const command = await loadCommand(name);
-  if (!command) throw usageError(`unknown command "${name}"`);
-  return command.run({ args, log, signal: interruptSignal() });
+  if (!command) throw usageError(`unknown command "${name}"; the commands are ${COMMANDS.join(', ')}`);
+  if (asksForHelp(args)) {
+    process.stdout.write(formatHelp(command.help));
+    return EXIT.ok;
+  }
+  try {
+    return await command.run({ args, log, signal: interruptSignal() });
+  } catch (err) {
+    throw usageErrorFromParse(err, `offsite ${name} --help`) ?? err;
+  }
 }
 
 // The only place that turns errors into exit codes and calls process.exit.
@@ -72,9 +91,8 @@ try {
   const error =
     err instanceof OffsiteError
       ? err
-      : (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-        ? usageError((err as Error).message)
-        : new OffsiteError('INTERNAL', (err as Error)?.stack ?? String(err));
+      : (usageErrorFromParse(err, 'offsite --help') ??
+        new OffsiteError('INTERNAL', (err as Error)?.stack ?? String(err)));
   process.stderr.write(`offsite: ${error.message}\n${error.hint ? `  → ${error.hint}\n` : ''}`);
   process.exitCode = exitCodeFor(error.code);
 }

@@ -10,7 +10,7 @@ const valid = () => ({
     rds: { region: 'eu-central-1' },
     instanceId: 'app-prod-db',
     database: 'app',
-    tempInstance: { subnetGroup: 'private', securityGroupIds: ['sg-1'] },
+    tempInstance: { subnetGroup: 'private', securityGroupIds: ['sg-0123456789abcdef0'] },
   },
   store: { kind: 'dir', path: '/backups' },
 });

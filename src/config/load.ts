@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
 import { OffsiteError } from '../errors.ts';
 import { interpolateEnv, type MissingVariable } from './interpolate.ts';
 import { type ConfigIssue, checkRules, findInlineSecrets } from './rules.ts';
 import { type PipelineConfig, pipelineSchema } from './schema.ts';
+import { describeZodIssue } from './zod-issues.ts';
 
 /** A loaded pipeline and the warnings its rules raised. */
 export interface LoadedPipeline {
@@ -13,6 +13,11 @@ export interface LoadedPipeline {
   file: string;
   warnings: ConfigIssue[];
 }
+
+/** What checking a pipeline file found: the configuration, or every problem by path. */
+export type PipelineCheck =
+  | ({ valid: true } & LoadedPipeline)
+  | { valid: false; file: string; problems: ConfigIssue[] };
 
 /**
  * Loads a pipeline file in three steps: schema (zod), normalise (env interpolation, defaults,
@@ -22,31 +27,37 @@ export async function loadPipeline(
   file: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<LoadedPipeline> {
+  return orThrow(await checkPipelineFile(file, env));
+}
+
+/** Like loadPipeline, but returns the problems instead of throwing them (for `offsite validate`). */
+export async function checkPipelineFile(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<PipelineCheck> {
+  const invalid = (message: string): PipelineCheck => ({
+    valid: false,
+    file,
+    problems: [{ path: '(file)', message }],
+  });
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new OffsiteError(
-      'CONFIG_INVALID',
-      `${file}: cannot read the pipeline file (${(err as Error).message})`,
-      {
-        hint: 'pass the path of a pipeline file, e.g. pipelines/demo.yaml',
-        cause: err,
-      },
+    return invalid(
+      `cannot read the pipeline file (${(err as Error).message}); pass the path of a pipeline file, e.g. pipelines/demo.yaml`,
     );
   }
   let raw: unknown;
   try {
     raw = parseYaml(text);
   } catch (err) {
-    throw new OffsiteError('CONFIG_INVALID', `${file}: not valid YAML: ${(err as Error).message}`, {
-      cause: err,
-    });
+    return invalid(`not valid YAML: ${(err as Error).message}`);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new OffsiteError('CONFIG_INVALID', `${file}: expected a mapping with source:, store: and so on`);
+    return invalid('expected a mapping with source:, store: and so on');
   }
-  return parsePipeline(raw as Record<string, unknown>, file, env);
+  return checkPipeline(raw as Record<string, unknown>, file, env);
 }
 
 /** Validates an already parsed pipeline document (see loadPipeline). */
@@ -55,14 +66,18 @@ export function parsePipeline(
   file: string,
   env: NodeJS.ProcessEnv = process.env,
 ): LoadedPipeline {
+  return orThrow(checkPipeline(raw, file, env));
+}
+
+function checkPipeline(raw: Record<string, unknown>, file: string, env: NodeJS.ProcessEnv): PipelineCheck {
+  const invalid = (problems: ConfigIssue[]): PipelineCheck => ({ valid: false, file, problems });
   const secrets = findInlineSecrets(raw);
-  if (secrets.length > 0) throw configError(file, secrets);
+  if (secrets.length > 0) return invalid(secrets);
 
   const missing: MissingVariable[] = [];
   const interpolated = interpolateEnv(raw, env, missing) as Record<string, unknown>;
   if (missing.length > 0) {
-    throw configError(
-      file,
+    return invalid(
       missing.map((m) => ({
         path: m.path,
         message: `environment variable ${m.variable} is not set; export it`,
@@ -71,29 +86,25 @@ export function parsePipeline(
   }
   interpolated.name ??= basename(file, extname(file));
 
-  const parsed = pipelineSchema.safeParse(interpolated);
-  if (!parsed.success) throw configError(file, parsed.error.issues.map(describeZodIssue));
+  // reportInput: without it zod drops the value, and a wrong type reads like a missing field.
+  const parsed = pipelineSchema.safeParse(interpolated, { reportInput: true });
+  if (!parsed.success) return invalid(parsed.error.issues.map(describeZodIssue));
 
   const { errors, warnings } = checkRules(parsed.data);
-  if (errors.length > 0) throw configError(file, errors);
-  return { config: parsed.data, file, warnings };
+  if (errors.length > 0) return invalid(errors);
+  return { valid: true, config: parsed.data, file, warnings };
 }
 
-function describeZodIssue(issue: z.core.$ZodIssue): ConfigIssue {
-  const path = issue.path.join('.') || '(top level)';
-  if (issue.code === 'unrecognized_keys') {
-    return {
-      path: path === '(top level)' ? issue.keys.join(', ') : `${path}.${issue.keys.join(', ')}`,
-      message: 'unknown field; remove it or check its spelling (see pipelines/example-production.yaml)',
-    };
-  }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    return { path, message: `required (${issue.expected}); add it` };
-  }
-  return { path, message: issue.message };
+function orThrow(check: PipelineCheck): LoadedPipeline {
+  if (!check.valid) throw configError(check.file, check.problems);
+  return check;
 }
 
 function configError(file: string, issues: ConfigIssue[]): OffsiteError {
+  const [only] = issues;
+  if (issues.length === 1 && only?.path === '(file)') {
+    return new OffsiteError('CONFIG_INVALID', `${file}: ${only.message}`);
+  }
   const lines = issues.map((i) => `  ${i.path}: ${i.message}`);
   return new OffsiteError('CONFIG_INVALID', `${file}: invalid pipeline\n${lines.join('\n')}`, {
     hint: 'fix the fields above; pipelines/example-production.yaml documents every field',

@@ -1,4 +1,5 @@
 import type { PipelineConfig } from './schema.ts';
+import { checkStoreRules } from './store-rules.ts';
 
 /** A problem found in a pipeline file: where, what, and how to fix it. */
 export interface ConfigIssue {
@@ -26,7 +27,11 @@ export function findInlineSecrets(value: unknown, path = ''): ConfigIssue[] {
   });
 }
 
-/** Cross-field rules that a schema cannot express. Errors stop the run; warnings are logged. */
+/**
+ * Cross-field rules that a schema cannot express (formats of single fields are in
+ * field-formats.ts, the store's rules in store-rules.ts, checks of this machine in preflight.ts).
+ * Pure: errors stop the run; warnings are logged.
+ */
 export function checkRules(config: PipelineConfig): { errors: ConfigIssue[]; warnings: ConfigIssue[] } {
   const errors: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
@@ -56,22 +61,9 @@ export function checkRules(config: PipelineConfig): { errors: ConfigIssue[]; war
     });
   }
 
-  const store = config.store;
-  if (store.kind === 's3' && store.endpoint) {
-    const b2 = /^https?:\/\/s3\.([a-z0-9-]+)\.backblazeb2\.com/.exec(store.endpoint);
-    if (b2 && b2[1] !== store.region) {
-      errors.push({
-        path: 'store.region',
-        message: `B2 needs the region of its endpoint: set region: ${b2[1]}`,
-      });
-    }
-  }
-  if (store.kind === 's3' && !store.endpoint) {
-    warnings.push({
-      path: 'store.endpoint',
-      message: 'no endpoint: objects go to AWS S3, inside the account this backup is meant to survive',
-    });
-  }
+  const store = checkStoreRules(config.store);
+  errors.push(...store.errors);
+  warnings.push(...store.warnings);
   if (config.source.tempInstance.waitTimeoutMinutes < 10 && !config.source.rds.endpoint) {
     warnings.push({
       path: 'source.tempInstance.waitTimeoutMinutes',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { anomaliesSchema } from './anomalies-schema.ts';
 import { envName } from './env-name.ts';
+import { instanceClass, securityGroupId } from './field-formats.ts';
 import { filesSchema, storeSchema } from './store-schema.ts';
 import { verifySchema } from './verify-schema.ts';
 
@@ -17,11 +18,11 @@ const rdsSchema = z.strictObject({
 
 const tempInstanceSchema = z.strictObject({
   /** Instance class of the temporary instance; omitted: the snapshot's. */
-  instanceClass: z.string().min(1).optional(),
+  instanceClass: instanceClass.optional(),
   /** DB subnet group (private subnets) the temporary instance is placed in. */
   subnetGroup: z.string().min(1).optional(),
   /** Security groups of the temporary instance (only the backup host may reach it). */
-  securityGroupIds: z.array(z.string().min(1)).default([]),
+  securityGroupIds: z.array(securityGroupId).default([]),
   /** Upper bound for waiting until the temporary instance is available. */
   waitTimeoutMinutes: z
     .number()

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { envName } from './env-name.ts';
+import { storePrefix } from './field-formats.ts';
 
 const KiB = 1024;
 
@@ -32,8 +33,8 @@ const chunkingSchema = z.strictObject({
 });
 
 const commonStoreFields = {
-  /** Key prefix inside the bucket or directory. */
-  prefix: z.string().default('offsite'),
+  /** Key prefix inside the bucket or directory (no leading slash; a trailing one is dropped). */
+  prefix: storePrefix.default('offsite'),
   chunking: chunkingSchema.default(() => chunkingSchema.parse({})),
   /** Chunks compressed in parallel, and reads in flight in check and restore. */
   concurrency: z.int().min(1).max(64).default(8),

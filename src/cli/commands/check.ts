@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { createStore } from '../../adapters/create-deps.ts';
 import { EXIT } from '../../errors.ts';
 import { checkStore } from '../../store/check-store.ts';
 import { loadPipelineFor, onePipeline, usageError } from '../arguments.ts';
 import type { Command } from '../command.ts';
+import { parseArgsOrUsage } from '../parse-args.ts';
 
 /** `--read-data` alone means all of it; `--read-data=N` N percent. */
 function readPercentOf(args: string[]): { args: string[]; percent: number } {
@@ -13,7 +13,9 @@ function readPercentOf(args: string[]): { args: string[]; percent: number } {
     if (a === '--read-data') percent = 100;
     else if (a.startsWith('--read-data=')) {
       percent = Number(a.slice('--read-data='.length).replace(/%$/, ''));
-      if (!(percent > 0 && percent <= 100)) throw usageError(`${a}: expected a percentage in (0, 100]`);
+      if (!(percent > 0 && percent <= 100)) {
+        throw usageError(`${a}: expected a percentage above 0 and at most 100, e.g. --read-data=5`, 'check');
+      }
     } else rest.push(a);
   }
   return { args: rest, percent };
@@ -21,18 +23,32 @@ function readPercentOf(args: string[]): { args: string[]; percent: number } {
 
 /** offsite check: is every published backup still whole in the store? */
 export const command: Command = {
-  usage: `  offsite check <pipeline> [--read-data[=PERCENT]] [--json]
-      Verify that every pack a backup reads from exists in the store with its size; with
-      --read-data, download the packs (all, or PERCENT of them at random) and check each hashes
-      to its name and each chunk in it decompresses to its hash.
-      Exit 1 names each missing pack or damaged chunk and the backups that depend on it.`,
+  summary: "every backup's packs exist (and, with --read-data, hash right)",
+  help: {
+    usage: 'offsite check <pipeline> [--read-data[=PERCENT]] [--json]',
+    about: `Check that every pack a published backup reads from exists in the store with its size (one
+listing). With --read-data, download the packs (all, or PERCENT of them at random): each must
+hash to its name, and each chunk in it decompress to its own hash. Every problem is named with
+the backups that depend on it.`,
+    flags: [
+      ['--read-data', 'also download every pack and check its hash and its chunks'],
+      ['--read-data=PERCENT', 'the same for a random PERCENT (above 0, at most 100) of the packs'],
+      ['--json', 'print the result as JSON on stdout'],
+    ],
+    examples: ['offsite check app-prod', 'offsite check pipelines/example-production.yaml --read-data=5'],
+    exits: [
+      [0, 'every backup is whole'],
+      [1, 'a pack is missing or a chunk is damaged (each is listed with the backups at risk)'],
+      [2, 'bad usage or an invalid pipeline file'],
+      [3, 'the store credentials are missing'],
+    ],
+  },
   async run({ args, log, signal }) {
     const { args: rest, percent } = readPercentOf(args);
-    const { values, positionals } = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: { json: { type: 'boolean', default: false } },
-    });
+    const { values, positionals } = parseArgsOrUsage(
+      { args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false } } },
+      'offsite check --help',
+    );
     const config = await loadPipelineFor(onePipeline(positionals, 'check'), log);
     const store = createStore(config.store);
     const result = await checkStore(store, {

@@ -1,6 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createStore } from '../../adapters/create-deps.ts';
 import { EXIT, OffsiteError } from '../../errors.ts';
 import { formatBytes, formatDuration } from '../../report/format.ts';
@@ -11,6 +10,7 @@ import { renderMarkdown } from '../../report/markdown.ts';
 import type { RunReport } from '../../report/run-report.ts';
 import { checkDate, loadPipelineFor, onePipeline } from '../arguments.ts';
 import type { Command } from '../command.ts';
+import { parseArgsOrUsage } from '../parse-args.ts';
 
 function table(summaries: RunSummary[]): string {
   const head = [
@@ -64,19 +64,41 @@ async function writeHtml(
 
 /** offsite report: the run history of a pipeline, read from the store. */
 export const command: Command = {
-  usage: `  offsite report <pipeline> [--date YYYY-MM-DD] [--html DIR] [--json]
-      List the pipeline's runs from the store (date, snapshot, status, checks, size, restore
-      time); --date shows one day's run, --html writes an index page and one page per run.`,
+  summary: "the history of the pipeline's runs, read from the store",
+  help: {
+    usage: 'offsite report <pipeline> [--date YYYY-MM-DD] [--html DIR] [--json]',
+    about: `List the pipeline's runs, read from the store (date, snapshot, status, checks, changes, dump
+size, restore time, duration), so the history outlives the machine that made it. --date shows
+one day's run as Markdown; --html writes an index page and one page per run.`,
+    flags: [
+      ['--date YYYY-MM-DD', 'show the latest run of that snapshot date (a rerun supersedes the nightly run)'],
+      ['--html DIR', 'also write DIR/index.html and one self-contained page per run'],
+      ['--json', 'print the history (or, with --date, that RunReport) as JSON on stdout'],
+    ],
+    examples: [
+      'offsite report app-prod',
+      'offsite report app-prod --date 2026-11-24 --html /tmp/offsite-report',
+    ],
+    exits: [
+      [0, 'the history was printed'],
+      [1, 'the store could not be read'],
+      [2, 'bad usage or an invalid pipeline file'],
+      [3, 'the store credentials are missing, or no run of --date is in the store'],
+    ],
+  },
   async run({ args, log, signal }) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        date: { type: 'string' },
-        html: { type: 'string' },
-        json: { type: 'boolean', default: false },
+    const { values, positionals } = parseArgsOrUsage(
+      {
+        args,
+        allowPositionals: true,
+        options: {
+          date: { type: 'string' },
+          html: { type: 'string' },
+          json: { type: 'boolean', default: false },
+        },
       },
-    });
+      'offsite report --help',
+    );
     const pipeline = onePipeline(positionals, 'report');
     checkDate(values.date);
     const config = await loadPipelineFor(pipeline, log);

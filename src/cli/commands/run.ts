@@ -1,28 +1,64 @@
-import { parseArgs } from 'node:util';
 import { createDeps } from '../../adapters/create-deps.ts';
+import { preflight, preflightError } from '../../config/preflight.ts';
 import { type ErrorCode, EXIT, exitCodeFor } from '../../errors.ts';
 import { runBackup } from '../../pipeline/run-backup.ts';
-import { checkDate, loadPipelineFor, onePipeline } from '../arguments.ts';
+import { checkDate, checkRunDate, loadPipelineFor, onePipeline, resolvePipelineFile } from '../arguments.ts';
 import type { Command } from '../command.ts';
+import { parseArgsOrUsage } from '../parse-args.ts';
 
 /** offsite run: one nightly (or by-date) backup. */
 export const command: Command = {
-  usage: `  offsite run <pipeline> [--date YYYY-MM-DD] [--reason TEXT] [--json]
-      Restore the newest automated snapshot (or the one of --date) to a private temporary
-      instance, dump it, delete the instance, prove the dump restores, publish it.`,
+  summary: 'one backup: the newest snapshot, or the one of --date',
+  help: {
+    usage: 'offsite run <pipeline> [--date YYYY-MM-DD] [--reason TEXT] [--json]',
+    about: `Restore the newest automated RDS snapshot (or the one taken on --date) to a private temporary
+instance, dump it, delete the instance, prove the dump restores into a scratch server, and only
+then publish it to the store, with a report. Before anything is created, the pipeline file and
+this machine are checked as \`offsite validate\` does (secret variables, directories).`,
+    flags: [
+      [
+        '--date YYYY-MM-DD',
+        "back up the snapshot taken that day, in source.snapshot.timeZone; not in the future, at most 35 days ago (RDS's longest retention)",
+      ],
+      ['--reason TEXT', 'why this run happens (a rerun, a drill); recorded in the report'],
+      ['--json', 'print the RunReport JSON on stdout (logs stay on stderr)'],
+    ],
+    examples: [
+      'offsite run pipelines/example-production.yaml',
+      'offsite run app-prod --date 2026-11-24 --reason "rerun after the outage"',
+    ],
+    exits: [
+      [0, 'a verified backup was published'],
+      [1, 'the backup or its verification failed; nothing was published (the report says why)'],
+      [2, 'bad usage (an unknown flag, a bad --date) or an invalid pipeline file'],
+      [
+        3,
+        'a precondition is missing: a secret variable, a usable directory, pg_dump/pg_restore of the right version, the snapshot',
+      ],
+      [130, 'interrupted; the temporary instance was still deleted'],
+    ],
+  },
   async run({ args, log, signal }) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        date: { type: 'string' },
-        reason: { type: 'string' },
-        json: { type: 'boolean', default: false },
+    const { values, positionals } = parseArgsOrUsage(
+      {
+        args,
+        allowPositionals: true,
+        options: {
+          date: { type: 'string' },
+          reason: { type: 'string' },
+          json: { type: 'boolean', default: false },
+        },
       },
-    });
+      'offsite run --help',
+    );
     const pipeline = onePipeline(positionals, 'run');
     checkDate(values.date);
     const config = await loadPipelineFor(pipeline, log);
+    // Everything that can be refused is refused here, before an instance, a directory or an
+    // object exists.
+    checkRunDate(values.date, { timeZone: config.source.snapshot.timeZone, now: new Date() });
+    const problems = await preflight(config);
+    if (problems.length > 0) throw preflightError(resolvePipelineFile(pipeline), problems);
     const report = await runBackup(config, createDeps(config), log, {
       date: values.date ?? null,
       reason: values.reason ?? null,
