@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
+import { cacheDirOf } from '../config/preflight.ts';
 import type { OffsiteError } from '../errors.ts';
 import type { RunContext } from '../pipeline/run-context.ts';
 import type { StageDefinition } from '../pipeline/run-pipeline.ts';
@@ -59,7 +60,7 @@ export const uploadStage: StageDefinition = {
     const backupId = backupIdFor(snapshot.createdAt, ctx.runId);
     const packs = packsPrefix(cfg.prefix, pipeline);
     const params = chunkParams(cfg.chunking.averageSize);
-    const cacheDir = cfg.cacheDir ?? join(dirname(resolve(ctx.config.workDir)), 'cache');
+    const cacheDir = cacheDirOf(ctx.config);
     const idxPath = indexPath(cacheDir, store.location, packs);
     const { index, source } = await loadIndex(store, idxPath, { prefix: cfg.prefix, pipeline }, ctx.signal);
     ctx.log.info({ chunksKnown: index.size, source }, 'chunk index loaded');
