@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { cacheDirOf } from '../config/preflight.ts';
 import type { OffsiteError } from '../errors.ts';
 import type { RunContext } from '../pipeline/run-context.ts';
