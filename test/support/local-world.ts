@@ -33,12 +33,17 @@ export interface LocalWorld {
 export interface LocalWorldOptions {
   /** Number of daily automated snapshots (the newest taken about an hour ago). */
   days: number;
-  /** Dataset size (1 ≈ 10 MB). */
+  /** Dataset size (1 ≈ 10 MB); unused with `database`. */
   scale: number;
   transitionMs?: number;
   /** Directory for reports and work files of CLI runs (OFFSITE_DEMO_DIR). */
   runDir: string;
   now?: Date;
+  /**
+   * The source database, made by `create` (given the cluster's superuser URL) instead of the app
+   * dataset; it does not change between snapshots. Omitted: database `app` with the dataset.
+   */
+  database?: { name: string; create(adminUrl: string, name: string): Promise<void> };
 }
 
 const DAY_MS = 86_400_000;
@@ -48,8 +53,10 @@ async function exactRowCounts(url: string): Promise<Record<string, number>> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
+    // A materialized view created WITH NO DATA cannot be counted: it has no rows to count.
     const tables = await client.query<{ t: string }>(
-      `SELECT format('%I.%I', schemaname, relname) AS t FROM pg_stat_user_tables ORDER BY 1`,
+      `SELECT format('%I.%I', s.schemaname, s.relname) AS t FROM pg_stat_user_tables s
+       JOIN pg_class c ON c.oid = s.relid WHERE c.relkind <> 'm' OR c.relispopulated ORDER BY 1`,
     );
     const counts: Record<string, number> = {};
     for (const { t } of tables.rows) {
@@ -71,11 +78,15 @@ export async function startLocalWorld(opts: LocalWorldOptions): Promise<LocalWor
   try {
     const source = await startCluster();
     stops.push(() => source.stop());
-    const admin = new pg.Client({ connectionString: source.url() });
-    await admin.connect();
-    await admin.query('CREATE DATABASE app');
-    await admin.end();
-    const appUrl = source.url('app');
+    const dbName = opts.database?.name ?? 'app';
+    if (opts.database) await opts.database.create(source.url(), dbName);
+    else {
+      const admin = new pg.Client({ connectionString: source.url() });
+      await admin.connect();
+      await admin.query('CREATE DATABASE app');
+      await admin.end();
+    }
+    const appUrl = source.url(dbName);
 
     const emulator = await startRdsEmulator({ transitionMs: opts.transitionMs ?? 200 });
     stops.push(() => emulator.stop());
@@ -84,7 +95,7 @@ export async function startLocalWorld(opts: LocalWorldOptions): Promise<LocalWor
       id: sourceInstanceId,
       cluster: source,
       masterUsername: source.user,
-      dbName: 'app',
+      dbName,
     });
 
     const s3 = await startS3Server({ bucket: 'offsite-demo' });
@@ -100,8 +111,11 @@ export async function startLocalWorld(opts: LocalWorldOptions): Promise<LocalWor
     // its nightly snapshot: so a freshness check sees real-looking ages at any real "now".
     const epoch = new Date(atOf(0).getTime() - DATA_LEAD_MS);
     for (let day = 0; day < opts.days; day++) {
-      if (day === 0) await seedDataset(appUrl, { scale: opts.scale, seed: 7, epoch });
-      else await applyDayOfChange(appUrl, { day, seed: 7, epoch });
+      // A database made by the caller stays as it was made.
+      if (!opts.database) {
+        if (day === 0) await seedDataset(appUrl, { scale: opts.scale, seed: 7, epoch });
+        else await applyDayOfChange(appUrl, { day, seed: 7, epoch });
+      }
       const at = atOf(day);
       const id = await emulator.takeAutomatedSnapshot(sourceInstanceId, at);
       snapshots.push({ id, day, at, rowCounts: await exactRowCounts(appUrl) });
