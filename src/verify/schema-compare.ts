@@ -40,7 +40,11 @@ export function compareSchemas(
     // The scratch server's own roles (its admin) are not the source's business.
     if (difference === 'extra' && (kind === 'role' || kind === 'role-membership')) continue;
     const row = { kind, object: rest.join(' '), difference, source: clip(src), restored: clip(got) };
-    (kind === 'extension' && difference === 'different' ? warnings : failures).push(row);
+    // CREATE EXTENSION takes the scratch server's default version, which may own other objects.
+    const otherVersion = source.objects[`extension ${rest.join(' ')}`] !== restored.objects[`extension ${rest.join(' ')}`];
+    const versionOnly =
+      difference === 'different' && (kind === 'extension' || (kind === 'extension-members' && otherVersion));
+    (versionOnly ? warnings : failures).push(row);
   }
   for (const name of restored.notValidConstraints) {
     const inherited = source.notValidConstraints.includes(name);

@@ -1,0 +1,49 @@
+// Schema objects beyond tables, columns and routines that pg_dump carries and a restore could
+// lose: extended statistics, operators, text search configurations, event triggers,
+// publications, foreign servers and user mappings, comments on any object, and how many objects
+// each extension owns. Each query yields (kind, name, def) under search_path = pg_catalog.
+import { notFromExtension as notExt, isUserSchema as userNs } from './user-objects.ts';
+
+// Objects made by initdb have OIDs below FirstNormalObjectId: not the database's own.
+const FIRST_NORMAL_OID = 16384;
+
+/** Queries of the objects above (merged into the schema fingerprint). */
+export const MORE_OBJECT_QUERIES: Record<string, string> = {
+  statistics: `SELECT 'statistics', quote_ident(n.nspname) || '.' || quote_ident(s.stxname), pg_get_statisticsobjdef(s.oid)
+    FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace
+    WHERE ${userNs('n.nspname')} AND ${notExt('pg_statistic_ext', 's.oid')}`,
+  operators: `SELECT 'operator', o.oid::regoperator::text,
+      concat_ws(' ', o.oprcode::regproc::text, 'commutator=' || nullif(o.oprcom, 0)::regoperator::text,
+        'negator=' || nullif(o.oprnegate, 0)::regoperator::text)
+    FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+    WHERE ${userNs('n.nspname')} AND ${notExt('pg_operator', 'o.oid')}`,
+  textSearch: `SELECT 'text-search-configuration', c.oid::regconfig::text,
+      c.cfgparser::regproc::text || ' ' || coalesce((SELECT string_agg(m.maptokentype || ':' || m.mapdict::regdictionary::text, ','
+        ORDER BY m.maptokentype, m.mapseqno) FROM pg_ts_config_map m WHERE m.mapcfg = c.oid), '')
+    FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
+    WHERE ${userNs('n.nspname')} AND ${notExt('pg_ts_config', 'c.oid')}`,
+  eventTriggers: `SELECT 'event-trigger', quote_ident(e.evtname),
+      concat_ws(' ', e.evtevent, e.evtfoid::regproc::text, 'enabled=' || e.evtenabled::text, 'tags=' || array_to_string(e.evttags, ','))
+    FROM pg_event_trigger e WHERE ${notExt('pg_event_trigger', 'e.oid')}`,
+  publications: `SELECT 'publication', quote_ident(p.pubname),
+      concat_ws(' ', 'all-tables=' || p.puballtables::text, 'insert=' || p.pubinsert::text, 'update=' || p.pubupdate::text,
+        'delete=' || p.pubdelete::text, 'truncate=' || p.pubtruncate::text,
+        'tables=' || coalesce((SELECT string_agg(quote_ident(t.schemaname) || '.' || quote_ident(t.tablename), ',' ORDER BY 1, 1)
+          FROM pg_publication_tables t WHERE t.pubname = p.pubname), ''))
+    FROM pg_publication p`,
+  foreignServers: `SELECT 'foreign-server', quote_ident(s.srvname),
+      concat_ws(' ', w.fdwname, 'type=' || s.srvtype, 'version=' || s.srvversion, 'options=' || array_to_string(s.srvoptions, ','))
+    FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw`,
+  // Options of a user mapping may hold a password: only which options are set is compared.
+  userMappings: `SELECT 'user-mapping', quote_ident(m.srvname) || ' for ' || m.usename,
+      coalesce((SELECT string_agg(split_part(o, '=', 1), ',' ORDER BY 1) FROM unnest(m.umoptions) o), '')
+    FROM pg_user_mappings m`,
+  comments: `SELECT 'comment', pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description
+    FROM pg_description d
+    WHERE d.objoid >= ${FIRST_NORMAL_OID} AND NOT EXISTS (SELECT 1 FROM pg_depend e
+      WHERE e.classid = d.classoid AND e.objid = d.objoid AND e.deptype = 'e')
+      AND d.classoid <> 'pg_extension'::regclass`,
+  extensionMembers: `SELECT 'extension-members', quote_ident(x.extname), count(*)::text
+    FROM pg_depend d JOIN pg_extension x ON x.oid = d.refobjid
+    WHERE d.deptype = 'e' AND d.refclassid = 'pg_extension'::regclass GROUP BY x.extname`,
+};
