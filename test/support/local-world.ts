@@ -39,6 +39,8 @@ export interface LocalWorldOptions {
   /** Directory for reports and work files of CLI runs (OFFSITE_DEMO_DIR). */
   runDir: string;
   now?: Date;
+  /** SQL run on the source's app database after day 0's data is seeded, before the first snapshot. */
+  extraSql?: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -57,6 +59,16 @@ async function exactRowCounts(url: string): Promise<Record<string, number>> {
       counts[t.replaceAll('"', '')] = Number(r.rows[0]?.n);
     }
     return counts;
+  } finally {
+    await client.end();
+  }
+}
+
+async function runSql(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
   } finally {
     await client.end();
   }
@@ -100,8 +112,10 @@ export async function startLocalWorld(opts: LocalWorldOptions): Promise<LocalWor
     // its nightly snapshot: so a freshness check sees real-looking ages at any real "now".
     const epoch = new Date(atOf(0).getTime() - DATA_LEAD_MS);
     for (let day = 0; day < opts.days; day++) {
-      if (day === 0) await seedDataset(appUrl, { scale: opts.scale, seed: 7, epoch });
-      else await applyDayOfChange(appUrl, { day, seed: 7, epoch });
+      if (day === 0) {
+        await seedDataset(appUrl, { scale: opts.scale, seed: 7, epoch });
+        if (opts.extraSql) await runSql(appUrl, opts.extraSql);
+      } else await applyDayOfChange(appUrl, { day, seed: 7, epoch });
       const at = atOf(day);
       const id = await emulator.takeAutomatedSnapshot(sourceInstanceId, at);
       snapshots.push({ id, day, at, rowCounts: await exactRowCounts(appUrl) });
