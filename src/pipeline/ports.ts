@@ -162,11 +162,26 @@ export interface PgRestoreOptions {
   signal?: AbortSignal;
 }
 
-/** A scratch Postgres server with a fresh database for the restore test. */
-export interface ScratchDatabase {
-  target: PgTarget;
+/** A scratch Postgres server for a restore test: its admin connection, version and what it can restore. */
+export interface ScratchServer {
+  /** A superuser on a server offsite started; the URL's user for kind url. */
+  admin: PgTarget;
   serverVersion: string;
   majorVersion: number;
-  /** Drops the database and stops a server it started. */
+  /** Which server ran the test, for the report: e.g. "PostgreSQL 15.18 (Debian 15.18-0+deb12u1) from /usr/lib/postgresql/15/bin (lz4, icu)". */
+  description: string;
+  /** Extensions this server can create (pg_available_extensions). */
+  availableExtensions: Set<string>;
+  /** Whether the server can store lz4-compressed values (probe: SET default_toast_compression = lz4). */
+  lz4: boolean;
+  /** Stops and removes a server offsite started; no-op for kind url. */
   dispose(): Promise<void>;
+}
+
+/** What opening a scratch server needs to know besides its config. */
+export interface OpenScratchOptions {
+  /** The source's major version: the server's binaries are chosen to be at least it. */
+  sourceMajor: number;
+  /** Aborts starting the server (what was started is removed). */
+  signal?: AbortSignal;
 }

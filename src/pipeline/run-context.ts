@@ -5,10 +5,11 @@ import type { SourceVerifyFacts } from '../verify/source-verify-facts.ts';
 import type {
   Connect,
   ObjectStore,
+  OpenScratchOptions,
   PgTarget,
   PgTools,
   RdsPort,
-  ScratchDatabase,
+  ScratchServer,
   SnapshotInfo,
 } from './ports.ts';
 import type { Releaser, TeardownStack } from './teardown-stack.ts';
@@ -28,9 +29,13 @@ export interface Deps {
   connect: Connect;
   /** pg_dump/pg_restore of at least this major version, or PG_TOOLS_MISMATCH. */
   findPgTools(minMajor: number, pgBinDir: string | undefined): Promise<PgTools>;
-  /** The scratch server's major version, known before anything is restored (null: unknown). */
-  scratchMajorVersion(config: ScratchConfig): Promise<number | null>;
-  openScratch(config: ScratchConfig, name: string): Promise<ScratchDatabase>;
+  /**
+   * The major version the scratch server for a source of `sourceMajor` will have, known before
+   * anything is restored (null: unknown), or SCRATCH_UNSUITABLE when no server binaries fit.
+   */
+  scratchMajorVersion(config: ScratchConfig, sourceMajor: number): Promise<number | null>;
+  /** Starts (kind embedded) or connects to (kind url) the scratch server of a restore test. */
+  openScratchServer(config: ScratchConfig, opts: OpenScratchOptions): Promise<ScratchServer>;
   now(): Date;
   /** A fresh random master password for the temporary instance. */
   newPassword(): string;
@@ -43,6 +48,8 @@ export interface SourceFacts {
   serverVersion: string;
   serverVersionNum: number;
   extensions: { name: string; version: string }[];
+  /** Whether any column stores lz4-compressed values (a scratch server without lz4 cannot restore them). */
+  usesLz4: boolean;
   rowCounts: Map<string, number>;
   /** The source side of the restore-test checks (checksums, schema, sequences, …). */
   verify?: SourceVerifyFacts;
@@ -111,7 +118,8 @@ export interface RunContext {
   instance?: TempInstance;
   facts?: SourceFacts;
   dump?: { dir: string; bytes: number; files: string[]; order?: DumpOrderSummary };
-  restoreTest?: { durationMs: number; scratchServerVersion: string };
+  /** scratchServer: which server ran the test (ScratchServer.description). */
+  restoreTest?: { durationMs: number; scratchServerVersion: string; scratchServer: string };
   backup?: PublishedBackup;
   /** The store's total size after this run (when the store can tell). */
   storeStats?: { totalBytes: number };

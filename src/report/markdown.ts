@@ -54,6 +54,7 @@ export function renderMarkdown(r: RunReport): string {
   }
   if (r.reports.html) lines.push(`- Full report: ${r.reports.html}`);
   if (r.restoreTest) lines.push(`- Restore time (RTO of this backup): ${seconds(r.restoreTest.durationMs)}`);
+  if (r.restoreTest?.scratchServer) lines.push(`- Scratch server: ${r.restoreTest.scratchServer}`);
   lines.push(`- Duration: ${seconds(r.durationMs)}`);
   if (r.checks.length > 0) {
     lines.push('', '| check | status | summary |', '|---|---|---|');

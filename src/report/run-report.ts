@@ -64,7 +64,12 @@ export const runReportSchema = z.object({
     .nullable(),
   checks: z.array(checkReport),
   restoreTest: z
-    .object({ durationMs: z.number().int().nonnegative(), scratchServerVersion: z.string() })
+    .object({
+      durationMs: z.number().int().nonnegative(),
+      scratchServerVersion: z.string(),
+      /** Which server ran the test: version, binaries or address, lz4 and ICU (absent in older reports). */
+      scratchServer: z.string().optional(),
+    })
     .nullable(),
   dump: z.object({ bytes: z.number().int(), files: z.number().int() }).nullable(),
   /** Day-over-day findings against the previous verified backup (warned or failed). */

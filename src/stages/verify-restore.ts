@@ -2,6 +2,9 @@ import { OffsiteError } from '../errors.ts';
 import type { StageDefinition } from '../pipeline/run-pipeline.ts';
 import { runRestoredChecks, sortChecks } from '../verify/restored-checks.ts';
 import { readRowCounts, reconcileRowCounts } from '../verify/row-counts.ts';
+import { readDatabaseExtras } from './database-extras.ts';
+import { createScratchDatabase } from './scratch-database.ts';
+import { assertScratchSuits } from './scratch-suitability.ts';
 
 /**
  * restore-test: pg_restore the dump into a scratch database and reconcile it with the source
@@ -14,24 +17,36 @@ export const verifyRestoreStage: StageDefinition = {
   async run(ctx) {
     const facts = ctx.facts!;
     const started = Date.now();
-    const scratch = await ctx.deps.openScratch(
-      ctx.config.scratch,
+    const server = await ctx.deps.openScratchServer(ctx.config.scratch, {
+      sourceMajor: Math.floor(facts.serverVersionNum / 10_000),
+      signal: ctx.signal,
+    });
+    const serverReleaser = ctx.teardown.push('scratch server', () => server.dispose());
+    ctx.log.info({ scratchServer: server.description }, 'scratch server ready');
+    assertScratchSuits(facts, server);
+    // The roles and the database's properties come from the backup's own files: what a restore
+    // from the store would have.
+    const extras = await readDatabaseExtras(ctx.dump!.dir);
+    const scratch = await createScratchDatabase(
+      ctx.deps.connect,
+      server.admin,
       `offsite_restore_${ctx.runId.replaceAll('-', '_')}`,
+      extras,
+      server.majorVersion,
     );
-    const releaser = ctx.teardown.push('scratch database', () => scratch.dispose());
-    if (scratch.majorVersion < Math.floor(facts.serverVersionNum / 10_000)) {
-      throw new OffsiteError(
-        'PG_TOOLS_MISMATCH',
-        `scratch server ${scratch.serverVersion} is older than the source ${facts.serverVersion}`,
-      );
-    }
+    const databaseReleaser = ctx.teardown.push('scratch database', () => scratch.drop());
     await ctx.pgTools!.restore({
       target: scratch.target,
       dumpDir: ctx.dump!.dir,
       jobs: ctx.config.dump.jobs,
+      ownership: scratch.ownership,
       signal: ctx.signal,
     });
-    ctx.restoreTest = { durationMs: Date.now() - started, scratchServerVersion: scratch.serverVersion };
+    ctx.restoreTest = {
+      durationMs: Date.now() - started,
+      scratchServerVersion: server.serverVersion,
+      scratchServer: server.description,
+    };
 
     const checkStarted = Date.now();
     const session = await ctx.deps.connect(scratch.target);
@@ -49,6 +64,7 @@ export const verifyRestoreStage: StageDefinition = {
       config: ctx.config,
       source: facts.verify,
       snapshotAt: ctx.snapshot?.createdAt,
+      ownership: scratch.ownership,
       onCheck: (c) => {
         ctx.checks.push(c);
         const log =
@@ -64,7 +80,8 @@ export const verifyRestoreStage: StageDefinition = {
       ctx.checks,
       ctx.config.verify.assertions.map((a) => a.name),
     );
-    await releaser.release();
+    await databaseReleaser.release();
+    await serverReleaser.release();
 
     const failed = ctx.checks.filter((c) => c.status === 'failed');
     if (failed.length > 0) {

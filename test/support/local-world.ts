@@ -44,6 +44,8 @@ export interface LocalWorldOptions {
    * dataset; it does not change between snapshots. Omitted: database `app` with the dataset.
    */
   database?: { name: string; create(adminUrl: string, name: string): Promise<void> };
+  /** SQL run on the source's app database after day 0's data is seeded, before the first snapshot. */
+  extraSql?: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -64,6 +66,16 @@ async function exactRowCounts(url: string): Promise<Record<string, number>> {
       counts[t.replaceAll('"', '')] = Number(r.rows[0]?.n);
     }
     return counts;
+  } finally {
+    await client.end();
+  }
+}
+
+async function runSql(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
   } finally {
     await client.end();
   }
@@ -113,8 +125,10 @@ export async function startLocalWorld(opts: LocalWorldOptions): Promise<LocalWor
     for (let day = 0; day < opts.days; day++) {
       // A database made by the caller stays as it was made.
       if (!opts.database) {
-        if (day === 0) await seedDataset(appUrl, { scale: opts.scale, seed: 7, epoch });
-        else await applyDayOfChange(appUrl, { day, seed: 7, epoch });
+        if (day === 0) {
+          await seedDataset(appUrl, { scale: opts.scale, seed: 7, epoch });
+          if (opts.extraSql) await runSql(appUrl, opts.extraSql);
+        } else await applyDayOfChange(appUrl, { day, seed: 7, epoch });
       }
       const at = atOf(day);
       const id = await emulator.takeAutomatedSnapshot(sourceInstanceId, at);

@@ -23,6 +23,9 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 240
     reject: false,
     timeout: timeoutMs,
     stdin: 'ignore',
+    // A test's SIGTERM is answered by offsite's own teardown, however long it takes: without this,
+    // execa would SIGKILL the CLI 5 s after child.kill(), mid-teardown on a busy machine.
+    forceKillAfterDelay: false,
   });
 }
 

@@ -11,10 +11,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPgTools } from '../../src/adapters/pg-tools.ts';
 import { connectPostgres } from '../../src/adapters/postgres.ts';
-import { openScratch } from '../../src/adapters/scratch-server.ts';
+import { openScratchServer } from '../../src/adapters/scratch-server.ts';
 import { loadPipeline } from '../../src/config/load.ts';
 import type { PipelineConfig } from '../../src/config/schema.ts';
-import type { PgTarget, ScratchDatabase } from '../../src/pipeline/ports.ts';
+import type { PgTarget, ScratchServer } from '../../src/pipeline/ports.ts';
+import { readDatabaseExtras, writeDatabaseExtras } from '../../src/stages/database-extras.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/stages/scratch-database.ts';
 import type { CheckReport } from '../../src/report/run-report.ts';
 import { runRestoredChecks } from '../../src/verify/restored-checks.ts';
 import { readRowCounts, reconcileRowCounts } from '../../src/verify/row-counts.ts';
@@ -37,6 +39,7 @@ let config: PipelineConfig;
 let sourceRowCounts: Map<string, number>;
 let sourceFacts: SourceVerifyFacts;
 let scratch: ScratchDatabase;
+let server: ScratchServer;
 let faithful: CheckReport[];
 
 const targetOf = (database: string): PgTarget => ({ ...cluster, database });
@@ -69,6 +72,7 @@ async function checksOf(database: string): Promise<CheckReport[]> {
     config,
     source: sourceFacts,
     snapshotAt: undefined,
+    ownership: scratch.ownership,
     onCheck: (c) => checks.push(c),
   });
   return checks;
@@ -105,17 +109,28 @@ beforeAll(async () => {
   const tools = await findPgTools(cluster.majorVersion, undefined);
   const dumpDir = join(dir, 'dump');
   await tools.dump({ target: source, outDir: dumpDir, jobs: 2, excludeTableData: [] });
-  // The scratch database on the source's own cluster: the roles its policies name exist there.
+  const extrasSession = await connectPostgres(source);
+  try {
+    await writeDatabaseExtras(extrasSession, dumpDir, 'torture');
+  } finally {
+    await extrasSession.close();
+  }
+  // The scratch database on the source's own cluster (so damages can clone it by template),
+  // made the way the restore-test stage makes it: roles first, the database like the source's.
   process.env[SCRATCH_URL_ENV] = cluster.url();
-  scratch = await openScratch({ kind: 'url', urlEnv: SCRATCH_URL_ENV }, 'restored');
-  await tools.restore({ target: scratch.target, dumpDir, jobs: 2 });
+  server = await openScratchServer({ kind: 'url', urlEnv: SCRATCH_URL_ENV }, { sourceMajor: cluster.majorVersion });
+  const extras = await readDatabaseExtras(dumpDir);
+  scratch = await createScratchDatabase(connectPostgres, server.admin, 'restored', extras, server.majorVersion);
+  expect(scratch.ownership).toBe(true);
+  await tools.restore({ target: scratch.target, dumpDir, jobs: 2, ownership: scratch.ownership });
   // Checked on a copy: the restored database itself must stay idle to serve as a template.
   await cloneDatabase(cluster.url(), scratch.target.database, 'faithful');
   faithful = await checksOf('faithful');
 });
 
 afterAll(async () => {
-  await scratch?.dispose();
+  await scratch?.drop();
+  await server?.dispose();
   await cluster?.stop();
   delete process.env[SCRATCH_URL_ENV];
   rmSync(dir, { recursive: true, force: true });

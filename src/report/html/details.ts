@@ -110,7 +110,7 @@ export function renderFacts(r: RunReport): string {
     ],
     ['Server', v.server ?? '—'],
     ['pg_dump / pg_restore', `${v.pgDump ?? '—'} / ${v.pgRestore ?? '—'}`],
-    ['Scratch server', v.scratchServer ?? '—'],
+    ['Scratch server', r.restoreTest?.scratchServer ?? v.scratchServer ?? '—'],
     ['Extensions', v.extensions.map((e) => `${e.name} ${e.version}`).join(', ') || 'none'],
     [
       'Temporary instance',
