@@ -81,7 +81,7 @@ async function acceptsLz4(session: SqlSession): Promise<boolean> {
   }
 }
 
-function describe(cap: ServerCapabilities, where: string): string {
+function describeServer(cap: ServerCapabilities, where: string): string {
   const has = [cap.lz4 && 'lz4', cap.icu && 'icu'].filter(Boolean).join(', ');
   const lacks = [!cap.lz4 && 'lz4', !cap.icu && 'icu'].filter(Boolean).join(', ');
   const features = [has, lacks && `without ${lacks}`].filter(Boolean).join('; ');
@@ -90,7 +90,7 @@ function describe(cap: ServerCapabilities, where: string): string {
 
 function asServer(admin: PgTarget, cap: ServerCapabilities, where: string, dispose: () => Promise<void>) {
   const { icu: _, ...rest } = cap;
-  return { admin, ...rest, description: describe(cap, where), dispose } satisfies ScratchServer;
+  return { admin, ...rest, description: describeServer(cap, where), dispose } satisfies ScratchServer;
 }
 
 /** A throwaway server offsite starts on the best fitting binaries; dispose() stops and removes it. */

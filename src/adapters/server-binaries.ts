@@ -96,12 +96,14 @@ export async function findServerBinaries(
   if (chosen) return chosen;
   const major = opts.sourceMajor;
   if (opts.binDir) {
-    const seen = found[0] ? `PostgreSQL ${found[0].version}` : 'no initdb and postgres that run';
+    const problem = found[0]
+      ? `holds PostgreSQL ${found[0].version}, but the source is PostgreSQL ${major} and the scratch server must be at least its major version`
+      : 'has no initdb and postgres that run';
     // The fix is part of the message: a run's report and log carry the message, not a hint.
     throw new OffsiteError(
       'SCRATCH_UNSUITABLE',
-      `scratch.binDir ${opts.binDir} holds ${seen}, but the source is PostgreSQL ${major} and the scratch server must be at least its major version: ` +
-        `point scratch.binDir at the bin dir of a PostgreSQL ${major}+ server (with initdb and postgres), or remove it to use the system's (${SYSTEM_SERVER_ROOT}/<major>/bin)`,
+      `scratch.binDir ${opts.binDir} ${problem}: point it at the bin dir of a PostgreSQL ${major}+ server ` +
+        `(with initdb and postgres), or remove it to use the system's (${SYSTEM_SERVER_ROOT}/<major>/bin)`,
     );
   }
   const seen = found.map((b) => `${b.binDir} (${b.major})`).join(', ') || 'none';

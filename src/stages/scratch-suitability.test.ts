@@ -65,7 +65,7 @@ describe('scratchShortcomings', () => {
 
 describe('howToGetExtension', () => {
   it('contrib, third-party, language and RDS-only extensions each get their own way', () => {
-    expect(howToGetExtension('pg_trgm', 15)).toContain('contrib: apt-get install postgresql-15');
+    expect(howToGetExtension('pg_trgm', 15)).toContain('pg_trgm (contrib): apt-get install postgresql-15 ');
     expect(howToGetExtension('postgis', 16)).toContain('apt-get install postgresql-16-postgis-3');
     expect(howToGetExtension('vector', 16)).toContain('postgresql-16-pgvector');
     expect(howToGetExtension('pg_hint_plan', 15)).toContain('postgresql-15-pg-hint-plan');

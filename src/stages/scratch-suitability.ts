@@ -86,7 +86,7 @@ const RDS_ONLY = /^(aws_|rds_|apg_)|^(log_fdw|pg_transport)$/;
 /** How to get an extension onto a server of `major`, for a hint. */
 export function howToGetExtension(name: string, major: number): string {
   if (CONTRIB.has(name)) {
-    return `${name} is in PostgreSQL's contrib: apt-get install postgresql-${major} (Debian/Ubuntu ship contrib in it; elsewhere the postgresql-contrib package)`;
+    return `${name} (contrib): apt-get install postgresql-${major} (Debian/Ubuntu: contrib is part of it) or the distro's postgresql-contrib package`;
   }
   const language = languagePackage(name);
   if (language) return `${name}: apt-get install postgresql-${language}-${major} (Debian/Ubuntu)`;

@@ -15,12 +15,16 @@ import {
   parseServerVersion,
 } from '../../src/adapters/server-binaries.ts';
 
-/** A machine with these server bin dirs (dir → `postgres --version` output; null: initdb missing). */
-function machine(servers: Record<string, string | null>, embedded?: string): BinariesProbe {
+/** A machine with these server bin dirs (dir → `postgres --version` output), some without initdb. */
+function machine(
+  servers: Record<string, string>,
+  embedded?: string,
+  withoutInitdb: string[] = [],
+): BinariesProbe {
   const files = new Set<string>();
-  for (const [dir, version] of Object.entries(servers)) {
+  for (const dir of Object.keys(servers)) {
     files.add(`${dir}/postgres`);
-    if (version !== null) files.add(`${dir}/initdb`);
+    if (!withoutInitdb.includes(dir)) files.add(`${dir}/initdb`);
   }
   return {
     list: async (dir) =>
@@ -77,10 +81,11 @@ describe('which server binaries', () => {
     const probe = machine(
       {
         '/usr/lib/postgresql/13/bin': debian('13.20'),
-        '/usr/lib/postgresql/15/bin': null,
+        '/usr/lib/postgresql/15/bin': debian('15.18'),
         [EMBEDDED]: 'postgres (PostgreSQL) 15.18',
       },
       EMBEDDED,
+      ['/usr/lib/postgresql/15/bin'],
     );
     const chosen = await findServerBinaries({ binDir: undefined, sourceMajor: 15 }, probe);
     expect(chosen).toMatchObject({ binDir: EMBEDDED, origin: 'embedded', version: '15.18' });
@@ -109,6 +114,10 @@ describe('which server binaries', () => {
     const err = await findServerBinaries({ binDir: '/opt/pg14/bin', sourceMajor: 15 }, probe).catch((e) => e);
     expect(err).toMatchObject({ code: 'SCRATCH_UNSUITABLE' });
     expect(err.message).toContain('scratch.binDir /opt/pg14/bin holds PostgreSQL 14.11');
+    const missing = await findServerBinaries({ binDir: '/opt/none/bin', sourceMajor: 15 }, probe).catch(
+      (e) => e,
+    );
+    expect(missing.message).toContain('scratch.binDir /opt/none/bin has no initdb and postgres that run');
   });
 });
 
