@@ -51,11 +51,15 @@ export async function createScratchDatabase(
 ): Promise<ScratchDatabase> {
   const run = (sql: string) => withSession(connect, admin, (s) => s.query(sql));
   const [me] = await withSession(connect, admin, (s) =>
-    s.query<{ super: boolean }>('SELECT rolsuper AS super FROM pg_catalog.pg_roles WHERE rolname = current_user'),
+    s.query<{ super: boolean }>(
+      'SELECT rolsuper AS super FROM pg_catalog.pg_roles WHERE rolname = current_user',
+    ),
   );
   const ownership = extras !== null && me?.super === true;
   const roleNames = () =>
-    withSession(connect, admin, (s) => s.query<{ name: string }>('SELECT rolname AS name FROM pg_catalog.pg_roles'));
+    withSession(connect, admin, (s) =>
+      s.query<{ name: string }>('SELECT rolname AS name FROM pg_catalog.pg_roles'),
+    );
   // Roles are the whole server's: those this test creates are dropped with its database.
   const before = new Set((await roleNames()).map((r) => r.name));
   if (ownership) await run(extras.rolesSql);

@@ -22,9 +22,10 @@ export const MORE_OBJECT_QUERIES: Record<string, string> = {
         ORDER BY m.maptokentype, m.mapseqno) FROM pg_ts_config_map m WHERE m.mapcfg = c.oid), '')
     FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
     WHERE ${userNs('n.nspname')} AND ${notExt('pg_ts_config', 'c.oid')}`,
-  eventTriggers: `SELECT 'event-trigger', quote_ident(e.evtname),
-      concat_ws(' ', e.evtevent, e.evtfoid::regproc::text, 'enabled=' || e.evtenabled::text, 'tags=' || array_to_string(e.evttags, ','))
-    FROM pg_event_trigger e WHERE ${notExt('pg_event_trigger', 'e.oid')}`,
+  // (notFromExtension's subquery names pg_depend `e`: no other alias may be `e`.)
+  eventTriggers: `SELECT 'event-trigger', quote_ident(t.evtname),
+      concat_ws(' ', t.evtevent, t.evtfoid::regproc::text, 'enabled=' || t.evtenabled::text, 'tags=' || array_to_string(t.evttags, ','))
+    FROM pg_event_trigger t WHERE ${notExt('pg_event_trigger', 't.oid')}`,
   publications: `SELECT 'publication', quote_ident(p.pubname),
       concat_ws(' ', 'all-tables=' || p.puballtables::text, 'insert=' || p.pubinsert::text, 'update=' || p.pubupdate::text,
         'delete=' || p.pubdelete::text, 'truncate=' || p.pubtruncate::text,

@@ -41,7 +41,8 @@ export function compareSchemas(
     if (difference === 'extra' && (kind === 'role' || kind === 'role-membership')) continue;
     const row = { kind, object: rest.join(' '), difference, source: clip(src), restored: clip(got) };
     // CREATE EXTENSION takes the scratch server's default version, which may own other objects.
-    const otherVersion = source.objects[`extension ${rest.join(' ')}`] !== restored.objects[`extension ${rest.join(' ')}`];
+    const otherVersion =
+      source.objects[`extension ${rest.join(' ')}`] !== restored.objects[`extension ${rest.join(' ')}`];
     const versionOnly =
       difference === 'different' && (kind === 'extension' || (kind === 'extension-members' && otherVersion));
     (versionOnly ? warnings : failures).push(row);

@@ -9,6 +9,7 @@ export function isUserSchema(nspname: string): string {
 
 /** A WHERE condition: the object `oid` of system catalog `catalog` is not part of an extension. */
 export function notFromExtension(catalog: string, oid: string): string {
-  return `NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = '${catalog}'::regclass
-    AND e.objid = ${oid} AND e.deptype = 'e')`;
+  // An alias no caller uses for its own tables (the condition is pasted into their WHERE).
+  return `NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend ext_dep WHERE ext_dep.classid = '${catalog}'::regclass
+    AND ext_dep.objid = ${oid} AND ext_dep.deptype = 'e')`;
 }

@@ -15,9 +15,9 @@ import { openScratchServer } from '../../src/adapters/scratch-server.ts';
 import { loadPipeline } from '../../src/config/load.ts';
 import type { PipelineConfig } from '../../src/config/schema.ts';
 import type { PgTarget, ScratchServer } from '../../src/pipeline/ports.ts';
+import type { CheckReport } from '../../src/report/run-report.ts';
 import { readDatabaseExtras, writeDatabaseExtras } from '../../src/stages/database-extras.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/stages/scratch-database.ts';
-import type { CheckReport } from '../../src/report/run-report.ts';
 import { runRestoredChecks } from '../../src/verify/restored-checks.ts';
 import { readRowCounts, reconcileRowCounts } from '../../src/verify/row-counts.ts';
 import { recordSourceVerifyFacts, type SourceVerifyFacts } from '../../src/verify/source-verify-facts.ts';
@@ -118,9 +118,18 @@ beforeAll(async () => {
   // The scratch database on the source's own cluster (so damages can clone it by template),
   // made the way the restore-test stage makes it: roles first, the database like the source's.
   process.env[SCRATCH_URL_ENV] = cluster.url();
-  server = await openScratchServer({ kind: 'url', urlEnv: SCRATCH_URL_ENV }, { sourceMajor: cluster.majorVersion });
+  server = await openScratchServer(
+    { kind: 'url', urlEnv: SCRATCH_URL_ENV },
+    { sourceMajor: cluster.majorVersion },
+  );
   const extras = await readDatabaseExtras(dumpDir);
-  scratch = await createScratchDatabase(connectPostgres, server.admin, 'restored', extras, server.majorVersion);
+  scratch = await createScratchDatabase(
+    connectPostgres,
+    server.admin,
+    'restored',
+    extras,
+    server.majorVersion,
+  );
   expect(scratch.ownership).toBe(true);
   await tools.restore({ target: scratch.target, dumpDir, jobs: 2, ownership: scratch.ownership });
   // Checked on a copy: the restored database itself must stay idle to serve as a template.
