@@ -4,6 +4,9 @@
 // each extension owns. Each query yields (kind, name, def) under search_path = pg_catalog.
 import { notFromExtension as notExt, isUserSchema as userNs } from './user-objects.ts';
 
+/** An array's items sorted and joined: pg_dump may write options in another order than stored. */
+export const sorted = (array: string) => `(SELECT string_agg(o, ',' ORDER BY o) FROM unnest(${array}) AS o)`;
+
 // Objects made by initdb have OIDs below FirstNormalObjectId: not the database's own.
 const FIRST_NORMAL_OID = 16384;
 
@@ -29,22 +32,23 @@ export const MORE_OBJECT_QUERIES: Record<string, string> = {
   publications: `SELECT 'publication', quote_ident(p.pubname),
       concat_ws(' ', 'all-tables=' || p.puballtables::text, 'insert=' || p.pubinsert::text, 'update=' || p.pubupdate::text,
         'delete=' || p.pubdelete::text, 'truncate=' || p.pubtruncate::text,
-        'tables=' || coalesce((SELECT string_agg(quote_ident(t.schemaname) || '.' || quote_ident(t.tablename), ',' ORDER BY 1, 1)
-          FROM pg_publication_tables t WHERE t.pubname = p.pubname), ''))
+        'tables=' || coalesce((SELECT string_agg(x.name, ',' ORDER BY x.name) FROM (SELECT quote_ident(t.schemaname) || '.'
+          || quote_ident(t.tablename) AS name FROM pg_publication_tables t WHERE t.pubname = p.pubname) x), ''))
     FROM pg_publication p`,
   foreignServers: `SELECT 'foreign-server', quote_ident(s.srvname),
-      concat_ws(' ', w.fdwname, 'type=' || s.srvtype, 'version=' || s.srvversion, 'options=' || array_to_string(s.srvoptions, ','))
+      concat_ws(' ', w.fdwname, 'type=' || s.srvtype, 'version=' || s.srvversion, 'options=' || ${sorted('s.srvoptions')})
     FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw`,
   // Options of a user mapping may hold a password: only which options are set is compared.
   userMappings: `SELECT 'user-mapping', quote_ident(m.srvname) || ' for ' || m.usename,
-      coalesce((SELECT string_agg(split_part(o, '=', 1), ',' ORDER BY 1) FROM unnest(m.umoptions) o), '')
+      coalesce((SELECT string_agg(split_part(o, '=', 1), ',' ORDER BY split_part(o, '=', 1)) FROM unnest(m.umoptions) o), '')
     FROM pg_user_mappings m`,
   comments: `SELECT 'comment', pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description
     FROM pg_description d
     WHERE d.objoid >= ${FIRST_NORMAL_OID} AND NOT EXISTS (SELECT 1 FROM pg_depend e
       WHERE e.classid = d.classoid AND e.objid = d.objoid AND e.deptype = 'e')
       AND d.classoid <> 'pg_extension'::regclass`,
-  extensionMembers: `SELECT 'extension-members', quote_ident(x.extname), count(*)::text
+  // Each object an extension owns, named: a member dropped from a restored extension is named.
+  extensionMembers: `SELECT 'extension-member', pg_describe_object(d.classid, d.objid, d.objsubid), quote_ident(x.extname)
     FROM pg_depend d JOIN pg_extension x ON x.oid = d.refobjid
-    WHERE d.deptype = 'e' AND d.refclassid = 'pg_extension'::regclass GROUP BY x.extname`,
+    WHERE d.deptype = 'e' AND d.refclassid = 'pg_extension'::regclass`,
 };

@@ -41,10 +41,11 @@ export function compareSchemas(
     if (difference === 'extra' && (kind === 'role' || kind === 'role-membership')) continue;
     const row = { kind, object: rest.join(' '), difference, source: clip(src), restored: clip(got) };
     // CREATE EXTENSION takes the scratch server's default version, which may own other objects.
+    const extension = kind === 'extension-member' ? (src ?? got ?? '') : rest.join(' ');
     const otherVersion =
-      source.objects[`extension ${rest.join(' ')}`] !== restored.objects[`extension ${rest.join(' ')}`];
+      source.objects[`extension ${extension}`] !== restored.objects[`extension ${extension}`];
     const versionOnly =
-      difference === 'different' && (kind === 'extension' || (kind === 'extension-members' && otherVersion));
+      (kind === 'extension' && difference === 'different') || (kind === 'extension-member' && otherVersion);
     (versionOnly ? warnings : failures).push(row);
   }
   for (const name of restored.notValidConstraints) {

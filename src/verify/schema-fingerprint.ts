@@ -1,5 +1,5 @@
 import { databaseFingerprint, readDatabaseProperties } from './database-properties.ts';
-import { MORE_OBJECT_QUERIES } from './more-object-fingerprints.ts';
+import { MORE_OBJECT_QUERIES, sorted } from './more-object-fingerprints.ts';
 import { OWNERSHIP_QUERIES } from './ownership-fingerprint.ts';
 import type { SessionPool } from './session-pool.ts';
 import { notFromExtension as notExt, isUserSchema as userNs } from './user-objects.ts';
@@ -27,10 +27,10 @@ const SCHEMA_QUERIES: Record<string, string> = {
       concat_ws(' ', 'kind=' || c.relkind::text, 'persistence=' || c.relpersistence::text,
         CASE WHEN c.relrowsecurity THEN 'row-security' END, CASE WHEN c.relforcerowsecurity THEN 'force-row-security' END,
         CASE WHEN c.relkind = 'm' AND NOT c.relispopulated THEN 'not-populated' END,
-        'options=' || array_to_string(c.reloptions, ','),
+        'options=' || ${sorted('c.reloptions')},
         (SELECT 'inherits ' || string_agg(i.inhparent::regclass::text, ',' ORDER BY i.inhseqno) FROM pg_inherits i
           WHERE i.inhrelid = c.oid AND NOT c.relispartition),
-        (SELECT 'server ' || quote_ident(fs.srvname) || ' options ' || coalesce(array_to_string(ft.ftoptions, ','), '')
+        (SELECT 'server ' || quote_ident(fs.srvname) || ' options ' || coalesce(${sorted('ft.ftoptions')}, '')
           FROM pg_foreign_table ft JOIN pg_foreign_server fs ON fs.oid = ft.ftserver WHERE ft.ftrelid = c.oid),
         CASE WHEN c.relkind = 'p' THEN 'partition-by ' || pg_get_partkeydef(c.oid) END,
         CASE WHEN c.relispartition THEN 'partition-of ' || (SELECT i.inhparent::regclass::text FROM pg_inherits i
@@ -74,7 +74,8 @@ const SCHEMA_QUERIES: Record<string, string> = {
     WHERE t.typtype IN ('e', 'd', 'r', 'm') AND ${userNs('n.nspname')} AND ${notExt('pg_type', 't.oid')}`,
   policies: `SELECT 'policy', p.polrelid::regclass::text || '.' || quote_ident(p.polname),
       concat_ws(' ', p.polcmd::text, p.polpermissive::text, pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid),
-        'to ' || (SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE r::regrole::text END, ',' ORDER BY 1) FROM unnest(p.polroles) r))
+        'to ' || (SELECT string_agg(x.name, ',' ORDER BY x.name) FROM (SELECT CASE WHEN r = 0 THEN 'public' ELSE r::regrole::text END AS name
+          FROM unnest(p.polroles) r) x))
     FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid ${REL}`,
   rules: `SELECT 'rule', quote_ident(schemaname) || '.' || quote_ident(tablename) || '.' || quote_ident(rulename), definition
     FROM pg_rules WHERE ${userNs('schemaname')}`,
