@@ -175,7 +175,8 @@ describe('offsite run (local world)', () => {
     expect(passwords.length).toBeGreaterThan(0);
     const password = passwords.at(-1)!;
     expect(password.length).toBeGreaterThanOrEqual(20);
-    expect(argvs.some((a) => a.includes('pg_dump'))).toBe(true);
+    // Only this run's pg_dump counts as seen (its output is under the run's work directory).
+    expect(argvs.some((a) => a.includes('pg_dump') && a.includes(report.runId))).toBe(true);
     expect(argvs.filter((a) => a.includes(password))).toEqual([]);
     expect(run.stderr).not.toContain(password);
     expect(run.stdout).not.toContain(password);
