@@ -118,6 +118,9 @@ describe('the temporary instance cannot be deleted', () => {
       const markdown = readFileSync(report.reports.markdown, 'utf8');
       expect(markdown).toContain(`\`${id}\` **NOT deleted — delete it by hand**`);
       expect(markdown).toContain(`→ delete it by hand: ${handDelete(id)}`);
+      expect(readFileSync(report.reports.html!, 'utf8')).toContain(
+        `<span class="hint">→ delete it by hand: ${handDelete(id)}</span>`,
+      );
     } finally {
       rmSync(fake, { recursive: true });
     }
