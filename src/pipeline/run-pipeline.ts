@@ -36,15 +36,10 @@ export async function runStages(ctx: RunContext, stages: StageDefinition[]): Pro
   }
 
   for (const failure of await ctx.teardown.releaseAll()) {
-    const err = new OffsiteError(
-      'TEARDOWN_FAILED',
-      `could not release ${failure.label}: ${messageOf(failure.error)}`,
-      {
-        stage: 'teardown',
-        cause: failure.error,
-      },
-    );
-    ctx.log.error({ err: err.message }, 'teardown failed');
+    // A releaser a stage ran early (the teardown stage) and that failed there is already reported.
+    if (errors.some((e) => e === failure.error || e.cause === failure.error)) continue;
+    const err = releaseError(failure.label, failure.error);
+    ctx.log.error({ code: err.code, err: err.message, hint: err.hint }, 'teardown failed');
     errors.push(err);
   }
 
@@ -69,7 +64,7 @@ async function runOne(ctx: RunContext, stage: StageDefinition, errors: OffsiteEr
     errors.push(error);
     const durationMs = Date.now() - started;
     ctx.log.error(
-      { stage: stage.name, code: error.code, err: error.message, durationMs },
+      { stage: stage.name, code: error.code, err: error.message, hint: error.hint, durationMs },
       `stage ${stage.name} failed`,
     );
     return { name: stage.name, status: 'failed', durationMs, startedAt, message: error.message };
@@ -78,6 +73,23 @@ async function runOne(ctx: RunContext, stage: StageDefinition, errors: OffsiteEr
 
 function cancelled(stage: string): OffsiteError {
   return new OffsiteError('CANCELLED', 'the run was interrupted', { stage });
+}
+
+/**
+ * A release failure as the run reports it: a TEARDOWN_FAILED of the release itself (which names
+ * the resource and says how to remove it by hand) is kept whole; anything else is wrapped,
+ * keeping its hint.
+ */
+function releaseError(label: string, error: unknown): OffsiteError {
+  if (error instanceof OffsiteError && error.code === 'TEARDOWN_FAILED') {
+    error.stage ??= 'teardown';
+    return error;
+  }
+  return new OffsiteError('TEARDOWN_FAILED', `could not release ${label}: ${messageOf(error)}`, {
+    stage: 'teardown',
+    cause: error,
+    hint: error instanceof OffsiteError ? error.hint : undefined,
+  });
 }
 
 function messageOf(err: unknown): string {

@@ -1,10 +1,11 @@
+import packageJson from '../../package.json' with { type: 'json' };
 import type { RunContext } from '../pipeline/run-context.ts';
 import type { StagesOutcome } from '../pipeline/run-pipeline.ts';
 import { outOfScope } from '../verify/coverage.ts';
 import { type RunReport, runReportSchema } from './run-report.ts';
 
-/** The offsite version written into every report. */
-export const OFFSITE_VERSION = '0.1.0';
+/** The offsite version written into every report and manifest: package.json's, wherever it is installed. */
+export const OFFSITE_VERSION: string = packageJson.version;
 
 /** Builds the RunReport from what the stages recorded. Pure: no I/O. */
 export function buildRunReport(ctx: RunContext, outcome: StagesOutcome, finishedAt: Date): RunReport {
@@ -14,6 +15,7 @@ export function buildRunReport(ctx: RunContext, outcome: StagesOutcome, finished
     stage: e.stage ?? 'unknown',
     code: e.code,
     message: e.message,
+    ...(e.hint ? { hint: e.hint } : {}),
   }));
   const report: RunReport = {
     schemaVersion: 1,

@@ -36,7 +36,10 @@ function cellText(text: string): string {
 export function renderMarkdown(r: RunReport): string {
   const lines: string[] = [];
   lines.push(`# offsite ${r.pipeline}: ${ICON[r.status] ?? ''} ${r.status}`, '');
-  if (r.error) lines.push(`**Failed in \`${r.error.stage}\`** (${r.error.code}): ${r.error.message}`, '');
+  if (r.error) {
+    lines.push(`**Failed in \`${r.error.stage}\`** (${r.error.code}): ${r.error.message}`, '');
+    if (r.error.hint) lines.push(`→ ${r.error.hint}`, '');
+  }
   const failing = [...r.checks, ...r.anomalies].filter((c) => c.status === 'failed');
   for (const c of failing) lines.push(`- ❌ **${c.name}**: ${c.summary}`);
   if (failing.length > 0) lines.push('');
@@ -78,6 +81,9 @@ export function renderMarkdown(r: RunReport): string {
   lines.push('', '| stage | status | duration |', '|---|---|---|');
   for (const s of r.stages)
     lines.push(`| ${s.name} | ${ICON[s.status] ?? ''} ${s.status} | ${seconds(s.durationMs)} |`);
-  for (const e of r.errors.slice(1)) lines.push('', `Also: \`${e.stage}\` ${e.code}: ${e.message}`);
+  for (const e of r.errors.slice(1)) {
+    lines.push('', `Also: \`${e.stage}\` ${e.code}: ${e.message}`);
+    if (e.hint) lines.push(`→ ${e.hint}`);
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -11,6 +11,7 @@ export async function deleteTemporaryInstance(ctx: RunContext, id: string): Prom
   const signal = AbortSignal.timeout(temp.deleteTimeoutMinutes * 60_000);
   const pollMs = temp.pollIntervalSeconds * 1000;
   let requested = false;
+  let status = 'unknown';
   ctx.log.info({ instance: id }, 'deleting temporary instance');
   try {
     for (;;) {
@@ -19,19 +20,23 @@ export async function deleteTemporaryInstance(ctx: RunContext, id: string): Prom
         requested = outcome !== 'busy';
         if (outcome === 'busy') ctx.log.info({ instance: id }, 'instance busy, retrying delete');
       }
-      if (requested && (await ctx.deps.rds.describeInstance(id, signal)) === null) break;
+      if (requested) {
+        const info = await ctx.deps.rds.describeInstance(id, signal);
+        if (info === null) break;
+        status = info.status;
+      }
       await ctx.deps.sleep(pollMs, signal);
     }
   } catch (err) {
-    throw new OffsiteError(
-      'TEARDOWN_FAILED',
-      `temporary instance ${id} may still exist: ${(err as Error).message}`,
-      {
-        stage: 'teardown',
-        cause: err,
-        hint: `delete it by hand: aws rds delete-db-instance --db-instance-identifier ${id} --skip-final-snapshot --delete-automated-backups`,
-      },
-    );
+    // Our own time limit reads better as what RDS last said than as an aborted request.
+    const why = signal.aborted
+      ? `${requested ? `still ${status}` : 'RDS still refused the delete as busy'} after ${temp.deleteTimeoutMinutes} min (source.tempInstance.deleteTimeoutMinutes)`
+      : (err as Error).message;
+    throw new OffsiteError('TEARDOWN_FAILED', `temporary instance ${id} may still exist: ${why}`, {
+      stage: 'teardown',
+      cause: err,
+      hint: `delete it by hand: aws rds delete-db-instance --db-instance-identifier ${id} --skip-final-snapshot --delete-automated-backups`,
+    });
   }
   if (ctx.instance?.id === id) ctx.instance.deletedAt = ctx.deps.now();
   ctx.log.info({ instance: id }, 'temporary instance deleted');

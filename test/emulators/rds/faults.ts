@@ -1,4 +1,4 @@
-/** Fault injection: throttling, failed or stuck restores, slow transitions. */
+/** Fault injection: throttling, failed or stuck restores, slow transitions, failed or hanging deletes. */
 import { RdsError } from './query-protocol.ts';
 import type { RdsFaults } from './types.ts';
 
@@ -20,4 +20,17 @@ export interface RestorePlan {
 
 export function planRestore(faults: RdsFaults): RestorePlan {
   return { outcome: faults.restoreOutcome ?? 'available', stuck: faults.stuckInCreating === true };
+}
+
+/**
+ * Throws the AccessDenied RDS answers when IAM does not allow the delete (a real, permanent
+ * failure; a 500 would only be retried by the SDK until it happened to pass).
+ */
+export function denyDeleteIfInjected(faults: RdsFaults, arn: string): void {
+  if (!faults.deleteFails) return;
+  throw new RdsError(
+    'AccessDenied',
+    `User: arn:aws:sts::123456789012:assumed-role/offsite/emulated is not authorized to perform: rds:DeleteDBInstance on resource: ${arn} because no identity-based policy allows the rds:DeleteDBInstance action`,
+    403,
+  );
 }

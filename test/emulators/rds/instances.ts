@@ -1,6 +1,7 @@
 /** DB instances: DescribeDBInstances, ModifyDBInstance, DeleteDBInstance, and the DBInstance XML. */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { denyDeleteIfInjected } from './faults.ts';
 import {
   boolParam,
   intParam,
@@ -150,7 +151,9 @@ async function setMasterPassword(r: InstanceRecord, password: string): Promise<v
 }
 
 export function deleteDBInstance(state: EmulatorState, params: Params): XmlFields {
-  const r = state.instance(requireParam(params, 'DBInstanceIdentifier'));
+  const id = requireParam(params, 'DBInstanceIdentifier');
+  denyDeleteIfInjected(state.faults, state.instanceArn(normalizeId(id))); // IAM decides before RDS looks
+  const r = state.instance(id);
   const skipFinalSnapshot = boolParam(params, 'SkipFinalSnapshot') ?? false;
   const finalSnapshotId = params['FinalDBSnapshotIdentifier'];
   if (!skipFinalSnapshot && !finalSnapshotId) {
@@ -178,8 +181,10 @@ export function deleteDBInstance(state: EmulatorState, params: Params): XmlField
   }
   const deleteAutomatedBackups = boolParam(params, 'DeleteAutomatedBackups') ?? true; // RDS's default
   r.status = 'deleting';
+  const hangs = state.faults.deleteHangs === true; // decided now: a later fault doesn't hang this delete
   void state.background(async () => {
     await state.transition();
+    while (hangs && state.faults.deleteHangs) await state.transition();
     await r.startup;
     if (finalSnapshotId && r.cluster) {
       await takeSnapshot(state, r.id, {

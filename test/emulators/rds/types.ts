@@ -19,6 +19,17 @@ export interface RdsFaults {
   stuckInCreating?: boolean;
   /** Overrides the emulator's transitionMs while set. */
   transitionMs?: number;
+  /**
+   * DeleteDBInstance answers 403 AccessDenied while set, as RDS does when the caller's IAM policy
+   * does not allow rds:DeleteDBInstance on the instance (an edited policy, a tag condition that
+   * no longer matches, an SCP). Not retryable: the instance stays as it is.
+   */
+  deleteFails?: boolean;
+  /**
+   * Deletes accepted while set stay 'deleting' (their Postgres still running) until the fault is
+   * cleared, then finish; stop() cleans them up either way.
+   */
+  deleteHangs?: boolean;
 }
 
 export interface RecordedRequest {
