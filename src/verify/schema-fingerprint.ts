@@ -9,7 +9,10 @@ export interface SchemaFingerprint {
   objects: Record<string, string>;
   /** Constraints that are NOT VALID: rows may violate them. */
   notValidConstraints: string[];
-  /** Indexes that are not valid (a failed CREATE INDEX CONCURRENTLY); pg_dump leaves them out. */
+  /**
+   * Indexes that are not valid: a failed CREATE INDEX CONCURRENTLY (pg_dump leaves it out), or an
+   * index ON ONLY a partitioned table (dumped, and in `objects` too).
+   */
   invalidIndexes: string[];
 }
 
@@ -50,8 +53,10 @@ const SCHEMA_QUERIES: Record<string, string> = {
       JOIN pg_type t ON t.oid = a.atttypid
       LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
       ${REL} AND c.relkind IN ('r', 'p', 'v', 'm', 'c', 'f')`,
-  indexes: `SELECT 'index', c.oid::regclass::text, pg_get_indexdef(c.oid)
-    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid ${REL} AND i.indisvalid`,
+  // pg_dump leaves out an invalid index, except one of a partitioned table (relkind I): that one
+  // is dumped, and is as invalid after a restore until every partition's index is attached.
+  indexes: `SELECT 'index', c.oid::regclass::text, pg_get_indexdef(c.oid) || CASE WHEN i.indisvalid THEN '' ELSE ' (invalid)' END
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid ${REL} AND (i.indisvalid OR c.relkind = 'I')`,
   constraints: `SELECT 'constraint', CASE WHEN k.conrelid <> 0 THEN k.conrelid::regclass::text ELSE k.contypid::regtype::text END || '.'
         || quote_ident(k.conname), k.contype::text || ' ' || pg_get_constraintdef(k.oid)
     FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace

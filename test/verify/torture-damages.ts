@@ -34,7 +34,8 @@ export const DAMAGES: Damage[] = [
   { what: 'a changed bytea holding NUL bytes', sql: `UPDATE app.value_zoo SET b = '\\x00ff00000a0d5c01' WHERE id = 1`, fails: content, names: 'app.value_zoo' },
   { what: 'a float -0 turned into 0', sql: 'UPDATE app.value_zoo SET f8 = 0 WHERE id = 3', fails: content, names: 'app.value_zoo' },
   { what: 'changed bytes of a large object', sql: `SELECT lo_put(${LARGE_OBJECTS.big}, 1000, '\\xdeadbeef')`, fails: content, names: '(large objects)' },
-  { what: 'a missing large object', sql: `SELECT lo_unlink(${LARGE_OBJECTS.small})`, fails: content, names: '(large objects)' },
+  // The only large object owned by app_writer with its grant: its owner and ACL go with it.
+  { what: 'a missing large object', sql: `SELECT lo_unlink(${LARGE_OBJECTS.small})`, fails: [...content, ...schema], names: 'large' },
   { what: 'a materialized view left unpopulated', sql: 'REFRESH MATERIALIZED VIEW app.people_per_mood WITH NO DATA', fails: 'one check', names: 'app.people_per_mood' },
   // Schema objects.
   { what: 'a dropped index (gin, an extension opclass)', sql: 'DROP INDEX app.people_name_trgm', fails: schema, names: 'app.people_name_trgm' },
