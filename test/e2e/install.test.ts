@@ -48,6 +48,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'offsite-install-'));
   // As open as /usr/local: run as root, the embedded scratch server runs initdb as user postgres.
   chmodSync(dir, 0o755);
+  mkdirSync(join(dir, 'tmp'));
   [prefix, home, etc, logDir] = ['usr-local', 'opt-offsite', 'etc-offsite', 'var-log-offsite'].map((d) => {
     mkdirSync(join(dir, d));
     return join(dir, d);
@@ -101,8 +102,10 @@ afterAll(async () => {
 
 /** The world's settings as an EnvironmentFile (KEY=value lines), as /etc/offsite/<name>.env holds them. */
 function envFile(env: NodeJS.ProcessEnv, without: string[] = []): string {
-  return Object.entries(env)
-    .filter(([k]) => /^(OFFSITE_DEMO_|AWS_)/.test(k) && !without.includes(k))
+  // TMPDIR: the runs' scratch servers and pgpass files stay in this test's directory, out of the
+  // way of tests that watch the machine's /tmp.
+  return Object.entries({ ...env, TMPDIR: join(dir, 'tmp') })
+    .filter(([k]) => /^(OFFSITE_DEMO_|AWS_|TMPDIR$)/.test(k) && !without.includes(k))
     .map(([k, v]) => `${k}=${v}\n`)
     .join('');
 }
