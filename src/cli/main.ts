@@ -9,12 +9,14 @@ import { usageErrorFromParse } from './parse-args.ts';
 
 // Subcommands live in ./commands/<name>.ts, loaded on demand (a report does not load the AWS SDK).
 const COMMANDS = ['run', 'report', 'check', 'restore', 'validate'] as const;
+// The repo runs this file as src/cli/main.ts; the installed package as dist/cli/main.js (npm run build).
+const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 const log = createLogger();
 
 async function loadCommand(name: string): Promise<Command | null> {
   if (!(COMMANDS as readonly string[]).includes(name)) return null;
-  const url = new URL(`./commands/${name}.ts`, import.meta.url);
+  const url = new URL(`./commands/${name}${EXTENSION}`, import.meta.url);
   if (!existsSync(url)) return null;
   return ((await import(url.href)) as { command: Command }).command;
 }
