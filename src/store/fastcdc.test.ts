@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { chunkParams, chunkStream, cutPoint } from './fastcdc.ts';
 
@@ -82,14 +82,5 @@ describe('FastCDC', () => {
   it('rejects an average that is not a power of two', () => {
     expect(() => chunkParams(1000 * 1000)).toThrow(/power of two/);
     expect(chunkParams(1 << 20)).toEqual({ minSize: 1 << 18, averageSize: 1 << 20, maxSize: 1 << 22 });
-  });
-
-  it('is fast enough to stream gigabytes (> 100 MB/s here)', () => {
-    const p = chunkParams(65_536);
-    const big = randomBytes(32 << 20);
-    const t = performance.now();
-    for (let s = 0; s < big.length; ) s += cutPoint(big, s, big.length, p);
-    const mbPerS = big.length / 1e6 / ((performance.now() - t) / 1000);
-    expect(mbPerS).toBeGreaterThan(100);
   });
 });
