@@ -82,7 +82,8 @@ export async function orderDumpByKey(
           ordered.push({ table: entry.table, orderBy: query.orderBy });
         } catch (err) {
           if (ctx.signal.aborted || (err as OffsiteError).code !== 'DUMP_FAILED') throw err;
-          fallbacks.push({ table: entry.table, reason: (err as Error).message });
+          // The work directory's path means nothing in a report: name the data file alone.
+          fallbacks.push({ table: entry.table, reason: (err as Error).message.replaceAll(`${dir}/`, '') });
         }
       }),
     ),
