@@ -11,6 +11,7 @@
 import { join, resolve } from 'node:path';
 import { pidAlive, takeLocalLock, thisHost } from '../adapters/local-lock-file.ts';
 import { OffsiteError } from '../errors.ts';
+import { withRetry } from '../retry.ts';
 import {
   comesFirst,
   describeHolder,
@@ -98,13 +99,15 @@ async function takeStoreLock(
 ): Promise<RunLock> {
   const { store, prefix, pipeline, log, signal } = opts;
   const key = lockKey(prefix, pipeline, opts.runId);
+  // A busy store (B2's 503s) must not turn into a refused run: the retry table's second line.
+  const retried = <T>(fn: () => Promise<T>) => withRetry(fn, { deadlineMs: 120_000, signal });
   const staleRemoved: LockRecord[] = [];
-  for (const found of await listLocks(store, prefix, pipeline, signal)) {
+  for (const found of await retried(() => listLocks(store, prefix, pipeline, signal))) {
     if (found.key === key) continue;
     if (counts(found, opts.now()))
       throw lockedError(pipeline, found.lock, `${found.key} in ${store.location}`);
     log.warn({ lock: found.key, holder: describeHolder(found.lock) }, 'stale run lock removed');
-    await store.delete(found.key, signal);
+    await retried(() => store.delete(found.key, signal));
     staleRemoved.push(found.lock);
   }
 
@@ -112,8 +115,8 @@ async function takeStoreLock(
   // writes as clocks allow.
   mine.startedAt = opts.now().toISOString();
   mine.renewedAt = mine.startedAt;
-  await writeLock(store, key, mine, signal);
-  const rival = (await listLocks(store, prefix, pipeline, signal)).find(
+  await retried(() => writeLock(store, key, mine, signal));
+  const rival = (await retried(() => listLocks(store, prefix, pipeline, signal))).find(
     (other) => other.key !== key && counts(other, opts.now()) && comesFirst(other.lock, mine),
   );
   if (rival) {
