@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'BACKUP_NOT_FOUND'
   | 'REPORT_FAILED'
   | 'TEARDOWN_FAILED'
+  | 'RUN_LOCKED'
   | 'CANCELLED'
   | 'INTERNAL';
 
@@ -61,6 +62,12 @@ export const EXIT = {
   failed: 1,
   usage: 2,
   precondition: 3,
+  /**
+   * Another run of the same pipeline holds its lock (a lock object in the store, or the lock file
+   * on this machine). A code of its own so a scheduler can tell "already running" from a failure
+   * and retry later; nothing was created.
+   */
+  locked: 6,
   interrupted: 130,
 } as const;
 
@@ -74,10 +81,14 @@ const PRECONDITIONS: ReadonlySet<ErrorCode> = new Set([
   'BACKUP_NOT_FOUND',
 ]);
 
-/** The exit code for an error code: 2 usage/config, 3 missing precondition, 130 interrupted, else 1. */
+/**
+ * The exit code for an error code: 2 usage/config, 3 missing precondition, 6 another run of the
+ * pipeline holds its lock, 130 interrupted, else 1.
+ */
 export function exitCodeFor(code: ErrorCode): number {
   if (code === 'USAGE' || code === 'CONFIG_INVALID') return EXIT.usage;
   if (PRECONDITIONS.has(code)) return EXIT.precondition;
+  if (code === 'RUN_LOCKED') return EXIT.locked;
   if (code === 'CANCELLED') return EXIT.interrupted;
   return EXIT.failed;
 }

@@ -75,7 +75,8 @@ export function createS3Store(
   const lock = opts.objectLock;
   const store: ObjectStore = {
     location: `s3://${bucket}${endpoint ? ` at ${endpoint}` : ''}`,
-    async put(key, body, size, signal) {
+    async put(key, body, size, signal, putOpts) {
+      const putLock = putOpts?.noRetention ? undefined : opts.objectLock;
       if (Buffer.isBuffer(body) || size <= SINGLE_PUT_LIMIT) {
         const data = Buffer.isBuffer(body) ? body : await readAll(body());
         // Content-MD5 (not the SDK's x-amz-checksum-*, which B2 rejects): B2 needs it with Object
@@ -87,14 +88,14 @@ export function createS3Store(
           Body: data,
           ContentLength: data.length,
           ContentMD5: md5,
-          ...lockParams(opts.objectLock, now()),
+          ...lockParams(putLock, now()),
         });
         await withRequestSignal(signal, (abortSignal) => client.send(command, { abortSignal }));
         return;
       }
       const upload = new Upload({
         client,
-        params: { Bucket: bucket, Key: key, Body: body(), ...lockParams(opts.objectLock, now()) },
+        params: { Bucket: bucket, Key: key, Body: body(), ...lockParams(putLock, now()) },
         partSize: PART_SIZE,
         queueSize: 4,
         leavePartsOnError: false,

@@ -112,6 +112,20 @@ export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
         .catch(rethrow);
     },
 
+    async listInstances(signal) {
+      // DescribeDBInstances filters by id, engine or cluster, not by tag: list all, page by Marker.
+      const out: InstanceInfo[] = [];
+      let marker: string | undefined;
+      do {
+        const page = await client
+          .send(new DescribeDBInstancesCommand({ Marker: marker, MaxRecords: 100 }), { abortSignal: signal })
+          .catch(rethrow);
+        for (const i of page.DBInstances ?? []) out.push(toInstance(i));
+        marker = page.Marker;
+      } while (marker);
+      return out;
+    },
+
     async describeInstance(instanceId, signal) {
       try {
         const out = await client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }), {

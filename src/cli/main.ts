@@ -8,7 +8,7 @@ import { columns, formatHelp } from './help-text.ts';
 import { usageErrorFromParse } from './parse-args.ts';
 
 // Subcommands live in ./commands/<name>.ts, loaded on demand (a report does not load the AWS SDK).
-const COMMANDS = ['run', 'report', 'check', 'restore', 'validate'] as const;
+const COMMANDS = ['run', 'report', 'check', 'restore', 'validate', 'reap'] as const;
 // The repo runs this file as src/cli/main.ts; the installed package as dist/cli/main.js (npm run build).
 const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
@@ -40,6 +40,7 @@ Exit codes:
   1    the backup or its verification failed (nothing was published)
   2    bad usage or an invalid pipeline file
   3    a precondition is missing (credentials, a usable directory, pg_dump/pg_restore version, the snapshot)
+  6    another run of the pipeline holds its lock (the message names the host, pid, run id and start)
   130  interrupted (the temporary instance was still deleted)
 `;
 }

@@ -37,6 +37,8 @@ export interface RestoreRequest {
 export interface RdsPort {
   listAutomatedSnapshots(sourceInstanceId: string, signal?: AbortSignal): Promise<SnapshotInfo[]>;
   restoreFromSnapshot(req: RestoreRequest, signal?: AbortSignal): Promise<void>;
+  /** Every DB instance of the account and region, with its tags (to find leftovers by tag). */
+  listInstances(signal?: AbortSignal): Promise<InstanceInfo[]>;
   /** null when the instance does not exist (any more). */
   describeInstance(instanceId: string, signal?: AbortSignal): Promise<InstanceInfo | null>;
   setMasterPassword(instanceId: string, password: string, signal?: AbortSignal): Promise<void>;
@@ -59,11 +61,26 @@ export interface ByteRange {
   length: number;
 }
 
+/** How one object is written. */
+export interface PutOptions {
+  /**
+   * Write it without Object Lock retention even on a store configured with it: for objects
+   * offsite deletes again soon (run locks), which a retention would keep for its whole term.
+   */
+  noRetention?: boolean;
+}
+
 /** An object store (S3/B2 or a directory): keys are '/'-separated. */
 export interface ObjectStore {
   /** Where it is, for people (bucket URL or directory). */
   readonly location: string;
-  put(key: string, body: Buffer | (() => Readable), size: number, signal?: AbortSignal): Promise<void>;
+  put(
+    key: string,
+    body: Buffer | (() => Readable),
+    size: number,
+    signal?: AbortSignal,
+    opts?: PutOptions,
+  ): Promise<void>;
   head(key: string, signal?: AbortSignal): Promise<StoredObject | null>;
   /** The object, or `range` bytes of it (a pack's chunks are read by range). */
   get(key: string, signal?: AbortSignal, range?: ByteRange): Promise<Readable>;

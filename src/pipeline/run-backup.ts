@@ -12,7 +12,9 @@ import { sourceFactsStage } from '../stages/source-facts.ts';
 import { teardownStage } from '../stages/teardown-instance.ts';
 import { uploadStage } from '../stages/upload.ts';
 import { verifyRestoreStage } from '../stages/verify-restore.ts';
+import { reapLeftovers } from './reap-leftovers.ts';
 import type { Deps, Log, RunContext } from './run-context.ts';
+import { acquireRunLock } from './run-lock.ts';
 import { runStages } from './run-pipeline.ts';
 import { TeardownStack } from './teardown-stack.ts';
 
@@ -41,7 +43,10 @@ export function newRunId(now: Date): string {
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Runs one backup of a pipeline end to end and returns its report. Never throws for a failed run. */
+/**
+ * Runs one backup of a pipeline end to end and returns its report. Never throws for a failed run;
+ * throws RUN_LOCKED, before anything exists, when another run of the pipeline holds its lock.
+ */
 export async function runBackup(
   config: PipelineConfig,
   deps: Deps,
@@ -50,6 +55,50 @@ export async function runBackup(
 ): Promise<RunReport> {
   const startedAt = deps.now();
   const runId = newRunId(startedAt);
+  // First of all: two runs of one pipeline would make two instances of one snapshot and share
+  // one chunk-index cache.
+  const lock = await acquireRunLock({
+    store: deps.store,
+    prefix: config.store.prefix,
+    pipeline: config.name,
+    runId,
+    workDir: config.workDir,
+    command: 'offsite run',
+    now: deps.now,
+    log,
+    signal: opts.signal,
+  });
+  try {
+    return await runLocked(config, deps, log, opts, { runId, startedAt });
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runLocked(
+  config: PipelineConfig,
+  deps: Deps,
+  log: Log,
+  opts: RunOptions,
+  run: { runId: string; startedAt: Date },
+): Promise<RunReport> {
+  const { runId, startedAt } = run;
+  const reaped = await reapLeftovers({
+    rds: deps.rds,
+    store: deps.store,
+    prefix: config.store.prefix,
+    pipeline: config.name,
+    sourceInstanceId: config.source.instanceId,
+    ownRunId: runId,
+    dryRun: false,
+    now: deps.now,
+    log,
+    signal: opts.signal,
+  }).catch((err: unknown) => {
+    // Cleaning up after others must not cost tonight's backup; the next run tries again.
+    log.warn({ err: (err as Error).message }, 'could not look for leftover temporary instances');
+    return [];
+  });
   const workDir = resolve(config.workDir, config.name, runId);
   const reportBase = join(resolve(config.reportDir), config.name, runId);
   const teardown = new TeardownStack();
@@ -71,6 +120,7 @@ export async function runBackup(
     reportPaths: { json: `${reportBase}.json`, markdown: `${reportBase}.md` },
     checks: [],
     anomalies: [],
+    reaped,
   };
   log.info({ pipeline: config.name, runId, date: opts.date }, 'run started');
   const outcome = await runStages(ctx, BACKUP_STAGES);

@@ -1,5 +1,5 @@
 import type { PipelineConfig, ScratchConfig } from '../config/schema.ts';
-import type { CheckReport } from '../report/run-report.ts';
+import type { CheckReport, ReapedInstance } from '../report/run-report.ts';
 import type { BackupCoverage } from '../verify/coverage.ts';
 import type { SourceVerifyFacts } from '../verify/source-verify-facts.ts';
 import type {
@@ -125,4 +125,6 @@ export interface RunContext {
   storeStats?: { totalBytes: number };
   checks: CheckReport[];
   anomalies: CheckReport[];
+  /** Leftover instances of earlier runs, reaped before this run began. */
+  reaped?: ReapedInstance[];
 }

@@ -61,6 +61,7 @@ export function buildRunReport(ctx: RunContext, outcome: StagesOutcome, finished
     anomalies: ctx.anomalies,
     backup: ctx.backup?.published ? { ...ctx.backup, location: ctx.deps.store.location } : null,
     store: ctx.storeStats ?? null,
+    reaped: ctx.reaped ?? [],
     coverage: facts?.coverage
       ? {
           unloggedTables: facts.coverage.unloggedTables,

@@ -38,6 +38,18 @@ const checkReport = z.object({
   details: z.array(z.record(z.string(), z.unknown())).default([]),
 });
 
+/** A temporary instance of an earlier run that was still there, and what was done about it. */
+export const reapedInstance = z.object({
+  id: z.string(),
+  /** The run that created it (its offsite:run-id tag). */
+  runId: z.string(),
+  /** run-over: no live lock holds its run; expired: its offsite:expires-at has passed. */
+  reason: z.enum(['run-over', 'expired']),
+  /** deleting: deletion started; would-delete: --dry-run; gone: it disappeared meanwhile; failed: see error. */
+  result: z.enum(['deleting', 'would-delete', 'gone', 'failed']),
+  error: z.string().optional(),
+});
+
 /** The versioned, machine-readable outcome of one run. */
 export const runReportSchema = z.object({
   schemaVersion: z.literal(1),
@@ -100,6 +112,8 @@ export const runReportSchema = z.object({
     })
     .nullable(),
   store: z.object({ totalBytes: z.number().int() }).nullable(),
+  /** Leftover temporary instances of earlier runs this run deleted before it began (absent in older reports). */
+  reaped: z.array(reapedInstance).optional(),
   /**
    * What this backup does not hold, or holds in another form (absent from reports written
    * before offsite recorded it).
@@ -137,3 +151,4 @@ export const runReportSchema = z.object({
 export type RunReport = z.infer<typeof runReportSchema>;
 export type StageReport = z.infer<typeof stageReport>;
 export type CheckReport = z.infer<typeof checkReport>;
+export type ReapedInstance = z.infer<typeof reapedInstance>;

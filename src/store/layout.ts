@@ -3,6 +3,7 @@
 //   <prefix>/<pipeline>/backups/<backup-id>/restore-test.json   the restore test's checks (hashed in the manifest)
 //   <prefix>/<pipeline>/backups/<backup-id>/manifest.json.zst   written last: the backup exists iff it does
 //   <prefix>/<pipeline>/reports/<run-id>.json                   every run's report, failed ones too
+//   <prefix>/<pipeline>/locks/<run-id>.json                     the lock of a run in progress (deleted at its end)
 
 /** Key prefix of one pipeline. */
 export function pipelinePrefix(prefix: string, pipeline: string): string {
@@ -57,4 +58,9 @@ export function reportKey(prefix: string, pipeline: string, runId: string): stri
 export function backupIdFor(snapshotCreatedAt: Date, runId: string): string {
   const iso = snapshotCreatedAt.toISOString();
   return `${iso.slice(0, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}Z-${runId}`;
+}
+
+/** Key prefix of a pipeline's run locks. */
+export function locksPrefix(prefix: string, pipeline: string): string {
+  return `${pipelinePrefix(prefix, pipeline)}/locks/`;
 }

@@ -14,7 +14,9 @@ export const command: Command = {
     about: `Restore the newest automated RDS snapshot (or the one taken on --date) to a private temporary
 instance, dump it, delete the instance, prove the dump restores into a scratch server, and only
 then publish it to the store, with a report. Before anything is created, the pipeline file and
-this machine are checked as \`offsite validate\` does (secret variables, directories).`,
+this machine are checked as \`offsite validate\` does (secret variables, directories). One run of
+a pipeline at a time: a run takes the pipeline's lock first, and deletes temporary instances that
+earlier runs left behind (see \`offsite reap\`).`,
     flags: [
       [
         '--date YYYY-MM-DD',
@@ -34,6 +36,10 @@ this machine are checked as \`offsite validate\` does (secret variables, directo
       [
         3,
         'a precondition is missing: a secret variable, a usable directory, pg_dump/pg_restore of the right version, the snapshot',
+      ],
+      [
+        6,
+        'another run of this pipeline holds its lock (here or on another machine sharing the store); the message names it. Nothing was created',
       ],
       [130, 'interrupted; the temporary instance was still deleted'],
     ],

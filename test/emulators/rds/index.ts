@@ -66,6 +66,31 @@ export async function startRdsEmulator(opts: RdsEmulatorOptions = {}): Promise<R
         startup: Promise.resolve(),
       });
     },
+    addBareInstance({ id, tags }) {
+      const key = normalizeId(id);
+      if (state.instances.has(key)) throw new Error(`Instance ${key} already exists`);
+      state.instances.set(key, {
+        id: key,
+        isSource: false,
+        status: 'available',
+        cluster: undefined,
+        masterUsername: 'postgres',
+        dbName: 'app',
+        engineVersion: '16.4',
+        dbInstanceClass: 'db.t4g.micro',
+        createdAt: new Date(),
+        snapshotId: undefined,
+        publiclyAccessible: false,
+        backupRetentionPeriod: 0,
+        multiAZ: false,
+        deletionProtection: false,
+        dbSubnetGroupName: 'default',
+        vpcSecurityGroupIds: ['sg-default'],
+        tags: new Map(Object.entries(tags)),
+        pendingPassword: false,
+        startup: Promise.resolve(),
+      });
+    },
     takeAutomatedSnapshot(sourceId, at, opts) {
       const id = automatedSnapshotId(sourceId, at);
       return takeSnapshot(state, sourceId, {

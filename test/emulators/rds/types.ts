@@ -103,6 +103,11 @@ export interface RdsEmulator {
     dbName: string;
     engineVersion?: string;
   }): void;
+  /**
+   * A restored-looking instance without a Postgres behind it (status available, no endpoint):
+   * a decoy or a leftover for tests that only list, tag-match and delete instances.
+   */
+  addBareInstance(opts: { id: string; tags: Record<string, string> }): void;
   /** Physical, consistent copy of the source now (pg_basebackup), as automated snapshot `rds:<id>-YYYY-MM-DD-HH-MM` taken at `at`. */
   takeAutomatedSnapshot(sourceId: string, at: Date, opts?: { status?: SnapshotStatus }): Promise<string>;
   /** Another snapshot record sharing `fromId`'s data (restores copy it): cheap snapshots for listing tests. */
