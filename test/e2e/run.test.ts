@@ -267,8 +267,26 @@ describe('offsite run failures: no instance left, nothing published, the failed 
     rmSync(fake, { recursive: true });
   });
 
-  it('the store rejects the upload', async () => {
-    await expectFailure({ env: { OFFSITE_DEMO_S3_BUCKET: 'no-such-bucket' } }, 'upload', 'UPLOAD_FAILED');
+  it('the store rejects the upload (B2 refuses pack uploads past a storage cap)', async () => {
+    proxy.setDenyWrites(/\/packs\//);
+    try {
+      const run = await expectFailure({}, 'upload', 'UPLOAD_FAILED');
+      expect(run.report?.error?.message).toMatch(/storage cap/);
+    } finally {
+      proxy.setDenyWrites(null);
+    }
+  });
+
+  it('a bucket that does not exist fails before any instance is created', async () => {
+    const before = world.emulator.requests.length;
+    const run = await runCli(
+      ['run', 'pipelines/demo.yaml', '--json'],
+      env({ OFFSITE_DEMO_S3_BUCKET: 'no-such-bucket' }),
+    );
+    expect(run.exitCode, run.stderr).not.toBe(0);
+    expect(run.stderr).toMatch(/no-such-bucket/);
+    const restores = world.emulator.requests.slice(before).filter((r) => r.action.startsWith('Restore'));
+    expect(restores).toEqual([]);
   });
 
   it('the wait times out (instance stuck in creating)', async () => {

@@ -42,6 +42,11 @@ export interface B2Proxy {
   retention: Map<string, { mode: string; until: Date }>;
   /** Share of requests (0-1) answered 503 SlowDown instead of forwarded. */
   setSlowDownRate(rate: number): void;
+  /**
+   * PUTs whose path matches are refused 403 AccessDenied, as B2 refuses uploads past a storage
+   * cap or for a key without writeFiles on that prefix (null: none).
+   */
+  setDenyWrites(pattern: RegExp | null): void;
   stop(): Promise<void>;
 }
 
@@ -79,6 +84,7 @@ export async function startB2Proxy(opts: B2ProxyOptions): Promise<B2Proxy> {
   const random = mulberry32(opts.seed ?? 5);
   let rate = opts.slowDownRate ?? 0;
   let slowDowns = 0;
+  let denyWrites: RegExp | null = null;
   const requests: ProxiedRequest[] = [];
   const forbidden: B2Proxy['forbidden'] = [];
   const agent = new http.Agent({ keepAlive: true });
@@ -108,6 +114,12 @@ export async function startB2Proxy(opts: B2ProxyOptions): Promise<B2Proxy> {
         );
         return;
       }
+    }
+    if (method === 'PUT' && denyWrites?.test(url.split('?')[0] ?? '')) {
+      record(403);
+      req.resume();
+      xmlError(res, 403, 'AccessDenied', 'Cannot upload files, storage cap exceeded.');
+      return;
     }
     if (rate > 0 && random() < rate) {
       slowDowns++;
@@ -213,6 +225,9 @@ export async function startB2Proxy(opts: B2ProxyOptions): Promise<B2Proxy> {
     retention,
     setSlowDownRate: (r) => {
       rate = r;
+    },
+    setDenyWrites: (pattern) => {
+      denyWrites = pattern;
     },
     stop: () => {
       stopping ??= new Promise<void>((resolve) => {
