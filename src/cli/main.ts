@@ -8,7 +8,7 @@ import { columns, formatHelp } from './help-text.ts';
 import { usageErrorFromParse } from './parse-args.ts';
 
 // Subcommands live in ./commands/<name>.ts, loaded on demand (a report does not load the AWS SDK).
-const COMMANDS = ['run', 'report', 'check', 'restore', 'validate'] as const;
+const COMMANDS = ['run', 'report', 'check', 'restore', 'list', 'validate'] as const;
 
 const log = createLogger();
 
