@@ -49,6 +49,8 @@ describe('selectTables', () => {
     pkey.dumpId,
   ]);
   const comment = entry('COMMENT', 'app', 'TABLE users', [users.dumpId]);
+  const fn = entry('FUNCTION', 'app', 'touch()', [schema.dumpId]);
+  const trigger = entry('TRIGGER', 'app', 'users touch', [users.dumpId, fn.dumpId]);
   const entries = [
     schema,
     other,
@@ -64,6 +66,8 @@ describe('selectTables', () => {
     index,
     fk,
     comment,
+    fn,
+    trigger,
   ];
 
   it('takes a table with its schema, data, sequence, default, constraint and comment, not the others', () => {
@@ -72,6 +76,10 @@ describe('selectTables', () => {
       [schema, users, seq, owned, usersDefault, usersData, seqSet, pkey, comment].map((e) => e.dumpId),
     );
     expect(restoreList(s)).toBe(`${s.dumpIds.map((id) => `${id};`).join('\n')}\n`);
+  });
+
+  it('leaves out a trigger whose function is not restored', () => {
+    expect(selectTables(entries, ['app.users']).dumpIds).not.toContain(trigger.dumpId);
   });
 
   it('takes a foreign key only with the table it references', () => {

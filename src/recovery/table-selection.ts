@@ -27,6 +27,9 @@ const RELATIONAL = new Set([
   'STATISTICS',
 ]);
 
+/** Dependencies a follower may have that are there without being chosen (or not entries at all). */
+const PRESENT = new Set(['SCHEMA', 'EXTENSION', 'PRESENT']);
+
 /** What comes with a chosen table once every relation it depends on is restored too. */
 const FOLLOWERS = new Set([
   'TABLE DATA',
@@ -58,8 +61,9 @@ export interface TableSelection {
 /**
  * Selects the tables ("schema.table", unquoted) with their schemas, data, indexes, constraints,
  * defaults, triggers, comments, privileges and the sequences their defaults or identities use.
- * A foreign key comes only when the table it references is chosen too. Anything else a table
- * needs (a type, a function, an extension) is not restored: pg_restore then fails naming it.
+ * What hangs on a table comes only when everything it needs comes too: a foreign key when the
+ * table it references is chosen, a trigger not without its function. What a chosen table itself
+ * needs (a type, a function in a default) is not restored: pg_restore then fails naming it.
  */
 export function selectTables(entries: ArchiveTocEntry[], tables: string[]): TableSelection {
   const byId = new Map(entries.map((e) => [e.dumpId, e]));
@@ -85,8 +89,9 @@ export function selectTables(entries: ArchiveTocEntry[], tables: string[]): Tabl
     grew = false;
     for (const e of entries) {
       if (included.has(e.dumpId) || !FOLLOWERS.has(e.desc ?? '')) continue;
-      const relational = e.dependencies.filter((d) => RELATIONAL.has(byId.get(d)?.desc ?? ''));
-      if (relational.length > 0 && relational.every((d) => included.has(d))) {
+      // Everything it needs comes too (a trigger's function does not: the trigger stays out).
+      const needs = e.dependencies.filter((d) => !PRESENT.has(byId.get(d)?.desc ?? 'PRESENT'));
+      if (needs.some((d) => RELATIONAL.has(byId.get(d)?.desc ?? '')) && needs.every((d) => included.has(d))) {
         included.add(e.dumpId);
         grew = true;
       }

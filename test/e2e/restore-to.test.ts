@@ -135,7 +135,9 @@ describe('offsite restore --to', () => {
   it('refuses a database that is not empty without --force, and replaces it with --force', async () => {
     const refused = await runCli(['restore', pipeline, '--latest', '--to', urlOf('restored')], env());
     expect(refused.exitCode).toBe(3);
-    expect(refused.stderr).toMatch(/the target database restored is not empty \(relation app\./);
+    expect(refused.stderr).toMatch(
+      /the target database restored is not empty \(function app\.touch_updated_at\(\), relation app\./,
+    );
     expect(refused.stderr).toContain('--force');
     const forced = await runCli(
       ['restore', pipeline, '--latest', '--to', urlOf('restored'), '--force', '--json'],

@@ -32,8 +32,8 @@ A restore that fails (a damaged pack, pg_restore) leaves no database behind (one
 dropped; an empty one it was given is left empty) and names the previous backup to try. A restore
 whose checks fail keeps the database for inspection and names it. --table restores those tables
 with their schema, data, indexes, constraints, defaults, triggers, comments, privileges and the
-sequences they use (a foreign key only when its referenced table is chosen too; a type or
-function a table needs is not restored); their row counts, checksums and sequences are checked,
+sequences they use (a foreign key only with the table it references, a trigger only with its
+function; a type or function a chosen table itself needs is not restored: pg_restore fails naming it); their row counts, checksums and sequences are checked,
 the schema and SQL assertions are not. --to-dir reassembles the files only: DIR/dump for
 pg_restore and DIR/files/<set>. A safety dump of the target before --force is not offered yet.
 Only the pipeline's store (and its credentials) is used: no RDS access is needed.`,
