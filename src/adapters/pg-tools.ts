@@ -157,6 +157,7 @@ function pgToolsAt(tools: ToolDir): PgTools {
         '--no-tablespaces',
         '--exit-on-error',
         `--jobs=${opts.jobs}`,
+        ...(opts.listFile ? [`--use-list=${opts.listFile}`] : []),
         opts.dumpDir,
       ];
       await withPgpass(opts.target, (pgpass) =>

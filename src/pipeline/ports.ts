@@ -176,6 +176,8 @@ export interface PgRestoreOptions {
    * `--no-owner --no-privileges`: everything belongs to the connecting user.
    */
   ownership?: boolean;
+  /** A pg_restore -L list: restore only these entries, in its order (offsite restore --table). */
+  listFile?: string;
   signal?: AbortSignal;
 }
 

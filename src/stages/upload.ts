@@ -16,6 +16,7 @@ import {
   pipelinePrefix,
   reportKey,
   restoreTestKey,
+  sourceFactsKey,
 } from '../store/layout.ts';
 import {
   type DraftFile,
@@ -24,6 +25,7 @@ import {
   type ManifestDraft,
 } from '../store/manifest-writer.ts';
 import { extendPackRetention } from '../store/retention.ts';
+import { sourceFactsRecord } from '../store/source-facts-record.ts';
 import { type BackupSource, verifyUpload } from '../store/verify-upload.ts';
 import { restoreTestRecord, restoreTestVerdict } from './restore-test-record.ts';
 
@@ -49,6 +51,15 @@ export const uploadStage: StageDefinition = {
     // Before any byte is stored: a backup the checks did not pass is never uploaded.
     const verdict = restoreTestVerdict(ctx.checks);
     const record = json(restoreTestRecord(ctx, backupId, verdict));
+    const facts = json(
+      sourceFactsRecord({
+        backupId,
+        rowCounts: ctx.facts!.rowCounts,
+        verify: ctx.facts!.verify,
+        verifyConfig: ctx.config.verify,
+        excludeTableData: ctx.config.dump.excludeTableData,
+      }),
+    );
     const packs = packsPrefix(cfg.prefix, pipeline);
     const params = chunkParams(cfg.chunking.averageSize);
     const cacheDir = cacheDirOf(ctx.config);
@@ -117,6 +128,8 @@ export const uploadStage: StageDefinition = {
 
     const recordKey = restoreTestKey(cfg.prefix, pipeline, backupId);
     await store.put(recordKey, record, record.length, ctx.signal);
+    const factsKey = sourceFactsKey(cfg.prefix, pipeline, backupId);
+    await store.put(factsKey, facts, facts.length, ctx.signal);
 
     const pgTools = ctx.pgTools!;
     const stats = writer.stats;
@@ -146,6 +159,7 @@ export const uploadStage: StageDefinition = {
         key: recordKey,
         sha256: createHash('sha256').update(record).digest('hex'),
       },
+      sourceFacts: { key: factsKey, sha256: createHash('sha256').update(facts).digest('hex') },
       chunking: {
         algorithm: 'fastcdc',
         ...params,
@@ -167,7 +181,7 @@ export const uploadStage: StageDefinition = {
       id: backupId,
       published: true,
       bytesRead: stats.bytesRead,
-      bytesUploaded: stats.bytesStored + record.length + body.length,
+      bytesUploaded: stats.bytesStored + record.length + facts.length + body.length,
       files:
         files.length + fileSets.reduce((n, s) => n + s.entries.filter((e) => e.type === 'file').length, 0),
       manifestKey: key,
@@ -177,7 +191,7 @@ export const uploadStage: StageDefinition = {
       ...(stats.bytesNew > 0 ? { dedupRatio: ratio(stats.bytesRead, stats.bytesNew) } : {}),
       ...(stats.bytesStored > 0 ? { compressionRatio: ratio(stats.bytesNew, stats.bytesStored) } : {}),
     };
-    ctx.storeStats = { totalBytes: verified.storeBytes + record.length + body.length };
+    ctx.storeStats = { totalBytes: verified.storeBytes + record.length + facts.length + body.length };
     ctx.log.info(
       {
         backup: backupId,

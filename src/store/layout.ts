@@ -1,6 +1,7 @@
 // Where things live in the bucket (README "Bucket layout" describes it for people):
 //   <prefix>/<pipeline>/packs/<id[0:2]>/<id>                    chunks as zstd frames back to back; id = sha256 of the pack
 //   <prefix>/<pipeline>/backups/<backup-id>/restore-test.json   the restore test's checks (hashed in the manifest)
+//   <prefix>/<pipeline>/backups/<backup-id>/source-facts.json  what the checks compare a restore with (hashed in the manifest)
 //   <prefix>/<pipeline>/backups/<backup-id>/manifest.json.zst   written last: the backup exists iff it does
 //   <prefix>/<pipeline>/reports/<run-id>.json                   every run's report, failed ones too
 //   <prefix>/<pipeline>/locks/<run-id>.json                     the lock of a run in progress (deleted at its end)
@@ -31,6 +32,11 @@ export function manifestKey(prefix: string, pipeline: string, backupId: string):
 /** Key of a backup's restore-test record. */
 export function restoreTestKey(prefix: string, pipeline: string, backupId: string): string {
   return `${backupPrefix(prefix, pipeline, backupId)}/restore-test.json`;
+}
+
+/** Key of a backup's source facts: row counts and check inputs read on the frozen instance. */
+export function sourceFactsKey(prefix: string, pipeline: string, backupId: string): string {
+  return `${backupPrefix(prefix, pipeline, backupId)}/source-facts.json`;
 }
 
 /** Key prefix of a pipeline's packs. */

@@ -74,6 +74,11 @@ export const manifestSchema = z
       key: z.string(),
       sha256,
     }),
+    /**
+     * source-facts.json beside the manifest: the source's row counts and check inputs, so a restore
+     * anywhere can run the restore test's checks. Absent in backups made before offsite wrote it.
+     */
+    sourceFacts: z.object({ key: z.string(), sha256 }).optional(),
     /** How chunks were cut, named and stored; a reader needs only the hash, the codec and the packs. */
     chunking: z.object({
       algorithm: z.literal('fastcdc'),

@@ -1,34 +1,76 @@
 import { resolve } from 'node:path';
 import { createStore } from '../../adapters/create-deps.ts';
-import { EXIT } from '../../errors.ts';
-import { listBackups, pickBackup, readManifest } from '../../store/backups.ts';
+import { findPgTools, majorFromVersion } from '../../adapters/pg-tools.ts';
+import { connectPostgres } from '../../adapters/postgres.ts';
+import { EXIT, OffsiteError } from '../../errors.ts';
+import { readSourceFacts, restoreToDatabase } from '../../recovery/restore-to-database.ts';
+import { parseTargetUrl, targetPassword } from '../../recovery/target-url.ts';
+import type { CheckReport } from '../../report/run-report.ts';
+import { type BackupRef, listBackups, pickBackup, readManifest } from '../../store/backups.ts';
+import type { Manifest } from '../../store/manifest.ts';
 import { restoreBackup } from '../../store/restore-backup.ts';
 import { checkDate, loadPipelineFor, onePipeline, usageError } from '../arguments.ts';
 import type { Command } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
 
-/** offsite restore --to-dir: reassemble a backup's files from the store. */
+/** offsite restore: a backup from the store into a database (--to) or a directory (--to-dir). */
 export const command: Command = {
-  summary: "reassemble a backup's files, verified, ready for pg_restore",
+  summary:
+    'restore a backup into a database, proven by the restore-test checks (or its files into a directory)',
   help: {
-    usage: 'offsite restore <pipeline> (--date YYYY-MM-DD | --backup ID) --to-dir DIR',
-    about: `Reassemble a backup from the store into DIR, every chunk and every whole file checked against
-its sha256: DIR/dump is ready for pg_restore, DIR/files/<set> holds the file sets with their
-modes, times and symlinks. Give the day (the newest backup of that snapshot date) or a backup id.`,
+    usage:
+      'offsite restore <pipeline> (--date YYYY-MM-DD | --backup ID | --latest) (--to postgres://USER@HOST:PORT/DB | --to-dir DIR) [--jobs N] [--table SCHEMA.TABLE]… [--force] [--json]',
+    about: `Fetch a backup from the store (every chunk and file checked against its sha256) and
+--to: restore it into a database with pg_restore, then run the restore test's checks (row counts,
+checksums, schema, sequences, amcheck, freshness, SQL assertions) against the source facts and
+check settings the backup recorded: the restore proves itself. The plan (backup, snapshot time,
+target, size, tables) is printed first. A database that does not exist is created like the
+source's (roles first, without passwords; its encoding, locale and properties); an existing one
+must be empty unless --force, which drops it with everything in it. The password never goes in
+the URL (refused: argv is visible in ps): PGPASSWORD, --to-password-env NAME, or PGPASSFILE/~/.pgpass.
+A restore that fails (a damaged pack, pg_restore) leaves no database behind (one it created is
+dropped; an empty one it was given is left empty) and names the previous backup to try. A restore
+whose checks fail keeps the database for inspection and names it. --table restores those tables
+with their schema, data, indexes, constraints, defaults, triggers, comments, privileges and the
+sequences they use (a foreign key only with the table it references, a trigger only with its
+function; a type or function a chosen table itself needs is not restored: pg_restore fails naming it); their row counts, checksums and sequences are checked,
+the schema and SQL assertions are not. --to-dir reassembles the files only: DIR/dump for
+pg_restore and DIR/files/<set>. A safety dump of the target before --force is not offered yet.
+Only the pipeline's store (and its credentials) is used: no RDS access is needed.`,
     flags: [
       ['--date YYYY-MM-DD', 'restore the newest backup of the snapshot taken that day'],
-      ['--backup ID', 'restore this backup (ids are listed by offsite report)'],
-      ['--to-dir DIR', 'where to write dump/ and files/ (required)'],
+      ['--backup ID', 'restore this backup (ids are listed by offsite list)'],
+      ['--latest', 'restore the newest backup'],
+      ['--to URL', 'the database to restore into: postgres://USER@HOST:PORT/DATABASE, no password'],
+      [
+        '--to-password-env NAME',
+        "the variable holding the target's password (default PGPASSWORD, then ~/.pgpass)",
+      ],
+      ['--to-dir DIR', 'instead: write dump/ and files/ into DIR (new or empty)'],
+      ['--jobs N', 'parallel pg_restore jobs (default: dump.jobs)'],
+      ['--table SCHEMA.TABLE', 'restore only this table (repeatable)'],
+      ['--force', 'drop a target database that is not empty, and everything in it, first'],
+      ['--json', 'print the outcome and every check as JSON'],
     ],
     examples: [
-      'offsite restore app-prod --date 2026-11-24 --to-dir /restore',
-      'pg_restore --no-owner --no-privileges --exit-on-error -j 4 -d restored /restore/dump',
+      'PGPASSWORD=… offsite restore app-prod --date 2026-11-24 --to postgres://postgres@db2:5432/app_restored',
+      'offsite restore app-prod --latest --to postgres://postgres@db2/app --table app.payments --force',
+      'offsite restore app-prod --backup 2026-11-24T0310Z-r1 --to-dir /restore',
     ],
     exits: [
-      [0, 'the backup was restored and every file matched its hash'],
-      [1, 'a chunk or file did not match its hash, or the store could not be read'],
-      [2, 'bad usage (neither or both of --date and --backup, no --to-dir) or an invalid pipeline file'],
-      [3, 'the store credentials are missing, or no backup matches --date/--backup'],
+      [0, 'restored, every chunk and file matched its hash and every check passed (or --to-dir: written)'],
+      [
+        1,
+        'a chunk or file did not match its hash, pg_restore failed (nothing left behind), or a check failed (the database is kept)',
+      ],
+      [
+        2,
+        'bad usage (not one of --date/--backup/--latest, not one of --to/--to-dir, a password in --to) or an invalid pipeline file',
+      ],
+      [
+        3,
+        'no such backup, store credentials missing, the target unreachable or not empty (without --force), no suitable pg_restore',
+      ],
     ],
   },
   async run({ args, log, signal }) {
@@ -39,32 +81,157 @@ modes, times and symlinks. Give the day (the newest backup of that snapshot date
         options: {
           date: { type: 'string' },
           backup: { type: 'string' },
+          latest: { type: 'boolean' },
           'to-dir': { type: 'string' },
+          to: { type: 'string' },
+          'to-password-env': { type: 'string' },
+          jobs: { type: 'string' },
+          table: { type: 'string', multiple: true },
+          force: { type: 'boolean' },
+          json: { type: 'boolean' },
         },
       },
       'offsite restore --help',
     );
     const pipeline = onePipeline(positionals, 'restore');
-    if (!values['to-dir']) throw usageError('offsite restore needs --to-dir DIR', 'restore');
-    if (!values.date === !values.backup)
-      throw usageError('offsite restore needs one of --date or --backup', 'restore');
+    if (!values['to-dir'] === !values.to)
+      throw usageError('offsite restore needs one of --to URL or --to-dir DIR', 'restore');
+    if ([values.date, values.backup, values.latest].filter(Boolean).length !== 1)
+      throw usageError('offsite restore needs one of --date, --backup or --latest', 'restore');
     checkDate(values.date);
+    const tables = values.table ?? [];
+    for (const t of tables) {
+      if (!/^[^.]+\.[^.]+$/.test(t)) throw usageError(`--table ${t}: expected SCHEMA.TABLE`, 'restore');
+    }
+    let jobs: number | undefined;
+    if (values.jobs !== undefined) {
+      jobs = Number(values.jobs);
+      if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)
+        throw usageError(`--jobs ${values.jobs}: expected a whole number from 1 to 64`, 'restore');
+    }
+    if (values['to-dir'] && (tables.length > 0 || values.force || jobs || values['to-password-env']))
+      throw usageError(
+        '--table, --force, --jobs and --to-password-env go with --to, not --to-dir',
+        'restore',
+      );
+    const to = values.to ? parseTargetUrl(values.to) : null;
     const config = await loadPipelineFor(pipeline, log);
     const store = createStore(config.store);
     const backups = await listBackups(store, config.store.prefix, config.name, signal);
-    const chosen = pickBackup(backups, { date: values.date, id: values.backup });
+    const chosen = values.latest
+      ? (backups.at(-1) ??
+        (() => {
+          throw new OffsiteError('BACKUP_NOT_FOUND', `no backup of ${config.name} in ${store.location}`);
+        })())
+      : pickBackup(backups, { date: values.date, id: values.backup });
     const manifest = await readManifest(store, chosen.manifestKey, signal);
-    const toDir = resolve(values['to-dir']);
-    log.info({ backup: chosen.id, toDir }, 'restoring');
-    const result = await restoreBackup(store, manifest, toDir, {
-      concurrency: config.store.concurrency,
-      signal,
-    });
-    process.stdout.write(
-      `restored backup ${chosen.id} (snapshot ${manifest.snapshot.id}): ${result.files} files, ${result.bytes} bytes into ${toDir}\n` +
-        `  psql -d postgres -v ON_ERROR_STOP=1 -f ${resolve(toDir, 'dump', 'offsite-roles.sql')}   # the roles first (no passwords)\n` +
-        `  pg_restore --create -d postgres --exit-on-error ${resolve(toDir, 'dump')}   # the database as the source's\n`,
+    if (!to) {
+      const toDir = resolve(values['to-dir']!);
+      log.info({ backup: chosen.id, toDir }, 'restoring');
+      const result = await restoreBackup(store, manifest, toDir, {
+        concurrency: config.store.concurrency,
+        signal,
+      }).catch((err) => {
+        throw withPreviousHint(err, backups, chosen, pipeline);
+      });
+      process.stdout.write(
+        `restored backup ${chosen.id} (snapshot ${manifest.snapshot.id}): ${result.files} files, ${result.bytes} bytes into ${toDir}\n` +
+          `  psql -d postgres -v ON_ERROR_STOP=1 -f ${resolve(toDir, 'dump', 'offsite-roles.sql')}   # the roles first (no passwords)\n` +
+          `  pg_restore --create -d postgres --exit-on-error ${resolve(toDir, 'dump')}   # the database as the source's\n`,
+      );
+      return EXIT.ok;
+    }
+    const password = await targetPassword(to, values['to-password-env']);
+    const facts = await readSourceFacts(store, manifest, signal);
+    const where = `postgres://${to.user}@${to.host}:${to.port}/${to.database}`;
+    const plan = planText(
+      chosen.id,
+      manifest,
+      where,
+      tables,
+      facts ? Object.keys(facts.rowCounts).length : null,
+      values.force === true,
     );
+    (values.json ? process.stderr : process.stdout).write(plan);
+    const pgTools = await findPgTools(majorFromVersion(manifest.versions.pgDump) ?? 0, config.dump.pgBinDir);
+    const result = await restoreToDatabase({
+      store,
+      manifest,
+      target: { ...to, password },
+      tables,
+      jobs: jobs ?? config.dump.jobs,
+      force: values.force === true,
+      config,
+      workDir: resolve(config.workDir),
+      connect: connectPostgres,
+      pgTools,
+      facts,
+      signal,
+      onCheck: (c) =>
+        log.info({ check: c.name, status: c.status }, `check ${c.name} ${c.status}: ${c.summary}`),
+    }).catch((err) => {
+      throw withPreviousHint(err, backups, chosen, pipeline);
+    });
+    const failed = result.checks.filter((c) => c.status === 'failed');
+    if (values.json) {
+      const outcome = {
+        backup: chosen.id,
+        snapshot: { id: manifest.snapshot.id, createdAt: manifest.snapshot.createdAt },
+        target: where,
+        was: result.was,
+        bytes: result.bytes,
+        tables: tables.length > 0 ? tables : 'all',
+        status: failed.length > 0 ? 'failed' : 'passed',
+        checks: result.checks,
+      };
+      process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+    } else process.stdout.write(checksText(result.checks, result.bytes, where));
+    if (failed.length > 0) {
+      throw new OffsiteError(
+        'VERIFY_MISMATCH',
+        `the restored database ${to.database} does not match the backup's source: ${failed.map((c) => `${c.name}: ${c.summary}`).join('; ')}`,
+        { hint: `${to.database} is kept for inspection; drop it, or restore again with --force` },
+      );
+    }
     return EXIT.ok;
   },
 };
+
+function planText(
+  id: string,
+  manifest: Manifest,
+  where: string,
+  tables: string[],
+  tableCount: number | null,
+  force: boolean,
+): string {
+  const size = manifest.dump.files.reduce((n, f) => n + f.size, 0);
+  const which =
+    tables.length > 0
+      ? `${tables.length} of ${tableCount ?? '?'}: ${tables.join(', ')}`
+      : `all${tableCount === null ? '' : ` ${tableCount}`}`;
+  return [
+    `plan: restore backup ${id}`,
+    `  snapshot  ${manifest.snapshot.id} taken ${manifest.snapshot.createdAt}`,
+    `  target    ${where}${force ? ' (--force: an existing database of that name is dropped with everything in it)' : ' (created if absent; refused unless empty)'}`,
+    `  size      ${size} bytes of dump`,
+    `  tables    ${which}`,
+    '',
+  ].join('\n');
+}
+
+function checksText(checks: CheckReport[], bytes: number, where: string): string {
+  const lines = checks.map((c) => `  ${c.status.padEnd(8)} ${c.name}: ${c.summary}`);
+  return `restored ${bytes} bytes into ${where}; checks:\n${lines.join('\n')}\n`;
+}
+
+/** A restore that failed on the store's bytes or in pg_restore: suggest the backup before it. */
+function withPreviousHint(err: unknown, backups: BackupRef[], chosen: BackupRef, pipeline: string): unknown {
+  if (!(err instanceof OffsiteError)) return err;
+  if (!['STORE_CORRUPT', 'PG_RESTORE_FAILED', 'INTEGRITY_FAILED'].includes(err.code)) return err;
+  const previous = backups[backups.indexOf(chosen) - 1];
+  const hint = previous
+    ? `nothing was left behind; try the previous backup: offsite restore ${pipeline} --backup ${previous.id} …, and run offsite check ${pipeline}`
+    : `nothing was left behind; there is no earlier backup of this pipeline: run offsite check ${pipeline}`;
+  return new OffsiteError(err.code, err.message, { hint, cause: err, stage: err.stage });
+}

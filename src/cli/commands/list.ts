@@ -1,0 +1,114 @@
+import { createStore } from '../../adapters/create-deps.ts';
+import { EXIT } from '../../errors.ts';
+import { listBackups, readManifest } from '../../store/backups.ts';
+import { readObject } from '../../store/read-chunk.ts';
+import { loadPipelineFor, onePipeline } from '../arguments.ts';
+import type { Command } from '../command.ts';
+import { parseArgsOrUsage } from '../parse-args.ts';
+
+/** One backup as offsite list shows it. */
+interface BackupLine {
+  id: string;
+  date: string;
+  snapshot: { id: string; createdAt: string };
+  reason: string | null;
+  restoreTest: string;
+  lastDrill: string | null;
+  bytes: number;
+  /** Bytes this backup's run uploaded (null when its run report is gone). */
+  newBytes: number | null;
+}
+
+/** What the run report of a backup adds: why it ran and what it uploaded (absent: unknown). */
+async function fromReport(
+  store: ReturnType<typeof createStore>,
+  key: string,
+  signal: AbortSignal,
+): Promise<{ reason: string | null; newBytes: number | null }> {
+  try {
+    const report = JSON.parse((await readObject(store, key, signal)).toString('utf8')) as {
+      reason?: string | null;
+      backup?: { bytesUploaded?: number };
+    };
+    return { reason: report.reason ?? null, newBytes: report.backup?.bytesUploaded ?? null };
+  } catch {
+    return { reason: null, newBytes: null };
+  }
+}
+
+/** offsite list: the published backups of a pipeline, from its store alone. */
+export const command: Command = {
+  summary: 'list the backups in the store: date, snapshot, reason, restore test, size, new bytes',
+  help: {
+    usage: 'offsite list <pipeline> [--json]',
+    about: `List the published backups of a pipeline, oldest first, from its store alone (no RDS access):
+the snapshot day and id, why the run happened (--reason, "nightly" when none was given), the
+restore test's verdict, the last drill (drills come with a later offsite), the backup's size and
+the bytes its run uploaded (what it added to the store after deduplication).`,
+    flags: [['--json', 'print the backups as a JSON array']],
+    examples: ['offsite list app-prod', 'offsite list app-prod --json | jq -r ".[-1].id"'],
+    exits: [
+      [0, 'listed (an empty store lists no backups)'],
+      [1, 'the store could not be read or a manifest is damaged'],
+      [2, 'bad usage or an invalid pipeline file'],
+      [3, 'the store credentials are missing'],
+    ],
+  },
+  async run({ args, log, signal }) {
+    const { values, positionals } = parseArgsOrUsage(
+      { args, allowPositionals: true, options: { json: { type: 'boolean' } } },
+      'offsite list --help',
+    );
+    const pipeline = onePipeline(positionals, 'list');
+    const config = await loadPipelineFor(pipeline, log);
+    const store = createStore(config.store);
+    const lines: BackupLine[] = [];
+    for (const ref of await listBackups(store, config.store.prefix, config.name, signal)) {
+      const m = await readManifest(store, ref.manifestKey, signal);
+      const report = await fromReport(store, m.report.key, signal);
+      lines.push({
+        id: ref.id,
+        date: m.snapshot.createdAt.slice(0, 10),
+        snapshot: { id: m.snapshot.id, createdAt: m.snapshot.createdAt },
+        reason: report.reason,
+        restoreTest: m.restoreTest.status,
+        lastDrill: null,
+        bytes: m.totals.bytes,
+        newBytes: report.newBytes,
+      });
+    }
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(lines, null, 2)}\n`);
+      return EXIT.ok;
+    }
+    if (lines.length === 0) {
+      process.stdout.write(`no backups of ${config.name} in ${store.location}\n`);
+      return EXIT.ok;
+    }
+    const rows = [
+      ['DATE', 'SNAPSHOT', 'TAKEN', 'REASON', 'RESTORE TEST', 'LAST DRILL', 'SIZE', 'NEW BYTES', 'BACKUP'],
+      ...lines.map((l) => [
+        l.date,
+        l.snapshot.id,
+        l.snapshot.createdAt.slice(11, 16),
+        l.reason ?? 'nightly',
+        l.restoreTest,
+        l.lastDrill ?? 'never',
+        String(l.bytes),
+        l.newBytes === null ? 'unknown' : String(l.newBytes),
+        l.id,
+      ]),
+    ];
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    const text = rows
+      .map((r) =>
+        r
+          .map((cell, i) => cell.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n');
+    process.stdout.write(`${text}\n`);
+    return EXIT.ok;
+  },
+};

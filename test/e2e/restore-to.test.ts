@@ -1,0 +1,223 @@
+// End to end: `offsite restore --to` and `offsite list` as subprocesses, against the local world.
+// Two nightly runs fill the store; backups are restored into databases on another cluster and
+// judged with test/support/independent-facts.ts (other queries than offsite's own checks).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { zstdDecompressSync } from 'node:zlib';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manifestKey, packKey } from '../../src/store/layout.ts';
+import type { Manifest } from '../../src/store/manifest.ts';
+import { readDatabaseFacts } from '../support/independent-facts.ts';
+import { type LocalWorld, startLocalWorld } from '../support/local-world.ts';
+import { demoPipelineWith } from '../support/pipeline-file.ts';
+import { type PgCluster, startCluster } from '../support/postgres-cluster.ts';
+import { runCli } from '../support/run-cli.ts';
+
+let world: LocalWorld;
+let target: PgCluster;
+let dir: string;
+let pipeline: string;
+const ids: string[] = [];
+
+const env = () => world.env({ PGPASSWORD: target.password });
+const urlOf = (db: string) => `postgres://${target.user}@${target.host}:${target.port}/${db}`;
+const dayOf = (i: number) => world.snapshots[i]!.at.toISOString().slice(0, 10);
+
+async function databases(): Promise<string[]> {
+  const client = new pg.Client({ connectionString: target.url() });
+  await client.connect();
+  try {
+    return (await client.query<{ d: string }>('SELECT datname AS d FROM pg_database')).rows.map((r) => r.d);
+  } finally {
+    await client.end();
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'offsite-restore-to-'));
+  world = await startLocalWorld({ days: 2, scale: 0.05, runDir: join(dir, 'run') });
+  pipeline = demoPipelineWith(dir, {});
+  for (const i of [0, 1]) {
+    const run = await runCli(['run', pipeline, '--json', '--date', dayOf(i)], world.env());
+    expect(run.exitCode, run.stderr).toBe(0);
+    ids.push(run.report!.backup!.id);
+  }
+  target = await startCluster();
+}, 600_000);
+
+afterAll(async () => {
+  await target?.stop();
+  await world?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('offsite restore --to', () => {
+  it('restores a chosen date into a new database equal to that snapshot, and its checks pass', async () => {
+    const run = await runCli(
+      ['restore', pipeline, '--date', dayOf(1), '--to', urlOf('restored'), '--json'],
+      env(),
+    );
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`plan: restore backup ${ids[1]}`);
+    const out = JSON.parse(run.stdout) as {
+      backup: string;
+      was: string;
+      checks: { name: string; status: string }[];
+    };
+    expect(out.backup).toBe(ids[1]);
+    expect(out.was).toBe('absent');
+    const status = Object.fromEntries(out.checks.map((c) => [c.name, c.status]));
+    for (const name of [
+      'row-counts',
+      'checksums',
+      'schema',
+      'sequences',
+      'amcheck',
+      'sql:revenue-equals-source',
+    ])
+      expect(status[name], name).toBe('passed');
+    // The source has not changed since snapshot 1: compare independently, row by row.
+    const [restored, source] = await Promise.all([
+      readDatabaseFacts(target, 'restored'),
+      readDatabaseFacts(world.source, 'app'),
+    ]);
+    expect(Object.keys(restored.rows).length).toBeGreaterThanOrEqual(5);
+    expect(restored.rows).toEqual(source.rows);
+    expect(restored.sequences).toEqual(source.sequences);
+  });
+
+  it('restores an older backup to exactly its own day’s row counts', async () => {
+    const run = await runCli(['restore', pipeline, '--backup', ids[0]!, '--to', urlOf('day0')], env());
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/passed +row-counts: /);
+    const facts = await readDatabaseFacts(target, 'day0');
+    const counts = Object.fromEntries(Object.entries(facts.rows).map(([t, r]) => [t, r.rows]));
+    expect(counts).toEqual(world.snapshots[0]!.rowCounts);
+    expect(counts).not.toEqual(world.snapshots[1]!.rowCounts);
+  });
+
+  it('--table restores only those tables, with their rows, and checks only them', async () => {
+    const run = await runCli(
+      [
+        'restore',
+        pipeline,
+        '--latest',
+        '--to',
+        urlOf('partial'),
+        '--table',
+        'app.users',
+        '--table',
+        'app.payments',
+        '--json',
+      ],
+      env(),
+    );
+    expect(run.exitCode, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout) as {
+      checks: { name: string; status: string; details: { table?: string }[] }[];
+    };
+    const rowCounts = out.checks.find((c) => c.name === 'row-counts')!;
+    expect(rowCounts.status).toBe('passed');
+    expect(rowCounts.details.map((d) => d.table).sort()).toEqual(['app.payments', 'app.users']);
+    expect(out.checks.find((c) => c.name === 'schema')?.status).toBe('skipped');
+    const [partial, source] = await Promise.all([
+      readDatabaseFacts(target, 'partial'),
+      readDatabaseFacts(world.source, 'app'),
+    ]);
+    expect(Object.keys(partial.rows).sort()).toEqual(['app.payments', 'app.users']);
+    expect(partial.rows['app.users']).toEqual(source.rows['app.users']);
+    expect(partial.rows['app.payments']).toEqual(source.rows['app.payments']);
+  });
+
+  it('refuses a database that is not empty without --force, and replaces it with --force', async () => {
+    const refused = await runCli(['restore', pipeline, '--latest', '--to', urlOf('restored')], env());
+    expect(refused.exitCode).toBe(3);
+    expect(refused.stderr).toMatch(
+      /the target database restored is not empty \(function app\.touch_updated_at\(\), relation app\./,
+    );
+    expect(refused.stderr).toContain('--force');
+    const forced = await runCli(
+      ['restore', pipeline, '--latest', '--to', urlOf('restored'), '--force', '--json'],
+      env(),
+    );
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    expect(JSON.parse(forced.stdout).was).toBe('replaced');
+    expect(forced.stderr).toContain('--force: an existing database of that name is dropped');
+  });
+
+  it('refuses a password in the URL, naming no password', async () => {
+    const run = await runCli(
+      [
+        'restore',
+        pipeline,
+        '--latest',
+        '--to',
+        `postgres://${target.user}:s3cret@${target.host}:${target.port}/x`,
+      ],
+      env(),
+    );
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('the URL holds a password');
+    expect(run.stderr).not.toContain('s3cret');
+  });
+});
+
+describe('offsite list', () => {
+  it('shows the backups with date, snapshot, reason, verdict, size and new bytes (text and --json)', async () => {
+    const json = await runCli(['list', pipeline, '--json'], env());
+    expect(json.exitCode, json.stderr).toBe(0);
+    const lines = JSON.parse(json.stdout) as Record<string, unknown>[];
+    expect(lines.map((l) => l.id)).toEqual(ids);
+    for (const [i, l] of lines.entries()) {
+      expect(l.date).toBe(dayOf(i));
+      expect((l.snapshot as { id: string }).id).toBe(world.snapshots[i]!.id);
+      expect(l.restoreTest).toBe('passed');
+      expect(l.bytes).toBeGreaterThan(100_000);
+      expect(l.newBytes).toBeGreaterThan(0);
+      expect(l.lastDrill).toBeNull();
+    }
+    // Day 2 reuses most of day 1's chunks.
+    expect(lines[1]!.newBytes as number).toBeLessThan(lines[0]!.newBytes as number);
+    const text = await runCli(['list', pipeline], env());
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toMatch(
+      /^DATE +SNAPSHOT +TAKEN +REASON +RESTORE TEST +LAST DRILL +SIZE +NEW BYTES +BACKUP$/m,
+    );
+    for (const [i, l] of lines.entries())
+      expect(text.stdout).toMatch(
+        new RegExp(
+          `^${dayOf(i)} +${world.snapshots[i]!.id} +\\d\\d:\\d\\d +nightly +passed +never +${l.bytes} +${l.newBytes} +${ids[i]}$`,
+          'm',
+        ),
+      );
+  });
+});
+
+describe('a damaged pack', () => {
+  it('fails the restore naming the pack, leaves no database behind and suggests the previous backup', async () => {
+    const s3 = world.s3.client();
+    const get = async (key: string) => {
+      const out = await s3.send(new GetObjectCommand({ Bucket: world.s3.bucket, Key: key }));
+      return Buffer.from(await out.Body!.transformToByteArray());
+    };
+    const manifest = JSON.parse(
+      zstdDecompressSync(await get(manifestKey('offsite', 'demo', ids[1]!))).toString(),
+    ) as Manifest;
+    const toc = manifest.dump.files.find((f) => f.name === 'toc.dat')!;
+    const [, , pack, offset, length] = toc.chunks[0]!;
+    const packId = manifest.packs[pack]!.id;
+    const key = packKey(manifest.chunking.packsPrefix, packId);
+    const bytes = await get(key);
+    for (let i = offset + Math.floor(length / 2); i < offset + length - 4; i++) bytes[i] = bytes[i]! ^ 0xff;
+    await s3.send(new PutObjectCommand({ Bucket: world.s3.bucket, Key: key, Body: bytes }));
+
+    const run = await runCli(['restore', pipeline, '--backup', ids[1]!, '--to', urlOf('broken')], env());
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain(packId);
+    expect(run.stderr).toContain(`--backup ${ids[0]}`);
+    expect(await databases()).not.toContain('broken');
+  });
+});
