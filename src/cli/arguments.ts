@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { loadPipeline } from '../config/load.ts';
-import type { PipelineConfig } from '../config/schema.ts';
+import { loadPipeline, loadStorePipeline } from '../config/load.ts';
+import type { PipelineConfig, StorePipelineConfig } from '../config/schema.ts';
 import { OffsiteError } from '../errors.ts';
 import type { Log } from '../pipeline/run-context.ts';
 import { dateInZone } from '../stages/locate-snapshot.ts';
@@ -89,6 +89,14 @@ export function checkRunDate(
 export async function loadPipelineFor(pipeline: string, log: Log): Promise<PipelineConfig> {
   const file = resolvePipelineFile(pipeline);
   const { config, warnings } = await loadPipeline(file);
+  for (const w of warnings) log.warn({ field: w.path }, `${file}: ${w.path}: ${w.message}`);
+  return config;
+}
+
+/** Loads a pipeline for a command that only reads the store: `source:` may be left out. */
+export async function loadStorePipelineFor(pipeline: string, log: Log): Promise<StorePipelineConfig> {
+  const file = resolvePipelineFile(pipeline);
+  const { config, warnings } = await loadStorePipeline(file);
   for (const w of warnings) log.warn({ field: w.path }, `${file}: ${w.path}: ${w.message}`);
   return config;
 }

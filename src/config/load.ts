@@ -4,7 +4,12 @@ import { parse as parseYaml } from 'yaml';
 import { OffsiteError } from '../errors.ts';
 import { interpolateEnv, type MissingVariable } from './interpolate.ts';
 import { type ConfigIssue, checkRules, findInlineSecrets } from './rules.ts';
-import { type PipelineConfig, pipelineSchema } from './schema.ts';
+import {
+  type PipelineConfig,
+  pipelineSchema,
+  type StorePipelineConfig,
+  storePipelineSchema,
+} from './schema.ts';
 import { describeZodIssue } from './zod-issues.ts';
 
 /** A loaded pipeline and the warnings its rules raised. */
@@ -30,10 +35,26 @@ export async function loadPipeline(
   return orThrow(await checkPipelineFile(file, env));
 }
 
+/**
+ * Loads a pipeline file for the commands that only read the store (restore, list, check,
+ * report): `source:` may be left out; when present it is checked as for a run.
+ */
+export async function loadStorePipeline(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ config: StorePipelineConfig; file: string; warnings: ConfigIssue[] }> {
+  return orThrow(await checkPipelineFile(file, env, 'store')) as unknown as {
+    config: StorePipelineConfig;
+    file: string;
+    warnings: ConfigIssue[];
+  };
+}
+
 /** Like loadPipeline, but returns the problems instead of throwing them (for `offsite validate`). */
 export async function checkPipelineFile(
   file: string,
   env: NodeJS.ProcessEnv = process.env,
+  scope: 'run' | 'store' = 'run',
 ): Promise<PipelineCheck> {
   const invalid = (message: string): PipelineCheck => ({
     valid: false,
@@ -57,7 +78,7 @@ export async function checkPipelineFile(
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return invalid('expected a mapping with source:, store: and so on');
   }
-  return checkPipeline(raw as Record<string, unknown>, file, env);
+  return checkPipeline(raw as Record<string, unknown>, file, env, scope);
 }
 
 /** Validates an already parsed pipeline document (see loadPipeline). */
@@ -69,7 +90,12 @@ export function parsePipeline(
   return orThrow(checkPipeline(raw, file, env));
 }
 
-function checkPipeline(raw: Record<string, unknown>, file: string, env: NodeJS.ProcessEnv): PipelineCheck {
+function checkPipeline(
+  raw: Record<string, unknown>,
+  file: string,
+  env: NodeJS.ProcessEnv,
+  scope: 'run' | 'store' = 'run',
+): PipelineCheck {
   const invalid = (problems: ConfigIssue[]): PipelineCheck => ({ valid: false, file, problems });
   const secrets = findInlineSecrets(raw);
   if (secrets.length > 0) return invalid(secrets);
@@ -87,12 +113,14 @@ function checkPipeline(raw: Record<string, unknown>, file: string, env: NodeJS.P
   interpolated.name ??= basename(file, extname(file));
 
   // reportInput: without it zod drops the value, and a wrong type reads like a missing field.
-  const parsed = pipelineSchema.safeParse(interpolated, { reportInput: true });
+  const schema = scope === 'store' ? storePipelineSchema : pipelineSchema;
+  const parsed = schema.safeParse(interpolated, { reportInput: true });
   if (!parsed.success) return invalid(parsed.error.issues.map(describeZodIssue));
 
   const { errors, warnings } = checkRules(parsed.data);
   if (errors.length > 0) return invalid(errors);
-  return { valid: true, config: parsed.data, file, warnings };
+  // A store-scope config may lack `source`; only loadStorePipeline hands one out, typed so.
+  return { valid: true, config: parsed.data as PipelineConfig, file, warnings };
 }
 
 function orThrow(check: PipelineCheck): LoadedPipeline {

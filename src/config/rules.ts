@@ -1,4 +1,4 @@
-import type { PipelineConfig } from './schema.ts';
+import type { StorePipelineConfig } from './schema.ts';
 import { checkStoreRules } from './store-rules.ts';
 
 /** A problem found in a pipeline file: where, what, and how to fix it. */
@@ -32,11 +32,23 @@ export function findInlineSecrets(value: unknown, path = ''): ConfigIssue[] {
  * field-formats.ts, the store's rules in store-rules.ts, checks of this machine in preflight.ts).
  * Pure: errors stop the run; warnings are logged.
  */
-export function checkRules(config: PipelineConfig): { errors: ConfigIssue[]; warnings: ConfigIssue[] } {
+export function checkRules(config: StorePipelineConfig): { errors: ConfigIssue[]; warnings: ConfigIssue[] } {
   const errors: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
-  const temp = config.source.tempInstance;
+  // A file for the store-only commands may leave `source:` out.
+  if (config.source) checkSourceRules(config.source, errors, warnings);
+  const store = checkStoreRules(config.store);
+  errors.push(...store.errors);
+  warnings.push(...store.warnings);
+  return { errors, warnings };
+}
 
+function checkSourceRules(
+  source: NonNullable<StorePipelineConfig['source']>,
+  errors: ConfigIssue[],
+  warnings: ConfigIssue[],
+): void {
+  const temp = source.tempInstance;
   // The temporary instance holds a full copy of production: never on AWS's default network.
   if (!temp.subnetGroup) {
     errors.push({
@@ -51,24 +63,18 @@ export function checkRules(config: PipelineConfig): { errors: ConfigIssue[]; war
         'required: list the security group(s) that let only the backup host reach the temporary instance',
     });
   }
-
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: config.source.snapshot.timeZone });
+    new Intl.DateTimeFormat('en-US', { timeZone: source.snapshot.timeZone });
   } catch {
     errors.push({
       path: 'source.snapshot.timeZone',
-      message: `unknown time zone "${config.source.snapshot.timeZone}"; use an IANA name such as UTC or Europe/Berlin`,
+      message: `unknown time zone "${source.snapshot.timeZone}"; use an IANA name such as UTC or Europe/Berlin`,
     });
   }
-
-  const store = checkStoreRules(config.store);
-  errors.push(...store.errors);
-  warnings.push(...store.warnings);
-  if (config.source.tempInstance.waitTimeoutMinutes < 10 && !config.source.rds.endpoint) {
+  if (temp.waitTimeoutMinutes < 10 && !source.rds.endpoint) {
     warnings.push({
       path: 'source.tempInstance.waitTimeoutMinutes',
       message: 'restoring a real RDS snapshot usually takes 10-40 minutes',
     });
   }
-  return { errors, warnings };
 }

@@ -108,3 +108,12 @@ export const pipelineSchema = z.strictObject({
 export type PipelineConfig = z.infer<typeof pipelineSchema>;
 export type StoreConfig = PipelineConfig['store'];
 export type ScratchConfig = PipelineConfig['scratch'];
+
+/**
+ * What restore, list, check and report need: the store. The machine that restores at 3 a.m. has
+ * no RDS access and may hold a pipeline file with `store:` alone, so `source` is optional here.
+ */
+export const storePipelineSchema = pipelineSchema.extend({ source: pipelineSchema.shape.source.optional() });
+
+/** A pipeline validated for the commands that only read the store. */
+export type StorePipelineConfig = z.infer<typeof storePipelineSchema>;

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArchiveToc } from '../adapters/archive-reader.ts';
-import type { PipelineConfig } from '../config/schema.ts';
+import type { StorePipelineConfig } from '../config/schema.ts';
 import { OffsiteError } from '../errors.ts';
 import type { Connect, ObjectStore, PgTarget, PgTools } from '../pipeline/ports.ts';
 import type { CheckReport } from '../report/run-report.ts';
@@ -29,7 +29,7 @@ export interface RestoreToDatabaseInput {
   jobs: number;
   force: boolean;
   /** The pipeline's config: its store concurrency, and the base the recorded check settings go into. */
-  config: PipelineConfig;
+  config: Pick<StorePipelineConfig, 'store' | 'verify'>;
   /** A private directory is made under it for the reassembled files, and removed afterwards. */
   workDir: string;
   connect: Connect;

@@ -17,7 +17,8 @@ type Verdict = Omit<CheckReport, 'durationMs'>;
 export interface RestoredChecksInput {
   connect: Connect;
   target: PgTarget;
-  config: PipelineConfig;
+  /** Only which checks run (verify:) is read. */
+  config: Pick<PipelineConfig, 'verify'>;
   source: SourceVerifyFacts | undefined;
   snapshotAt: Date | undefined;
   /** Whether owners, privileges, roles and database properties were restored (and so compared). */

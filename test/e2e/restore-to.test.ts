@@ -1,13 +1,14 @@
 // End to end: `offsite restore --to` and `offsite list` as subprocesses, against the local world.
 // Two nightly runs fill the store; backups are restored into databases on another cluster and
 // judged with test/support/independent-facts.ts (other queries than offsite's own checks).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zstdDecompressSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { manifestKey, packKey } from '../../src/store/layout.ts';
 import type { Manifest } from '../../src/store/manifest.ts';
 import { readDatabaseFacts } from '../support/independent-facts.ts';
@@ -193,6 +194,28 @@ describe('offsite list', () => {
           'm',
         ),
       );
+  });
+});
+
+describe('a machine that has only the store', () => {
+  it('lists and restores with a pipeline file holding store: alone (no RDS access, no source:)', async () => {
+    const demo = parse(readFileSync(pipeline, 'utf8')) as Record<string, unknown>;
+    const storeOnly = join(dir, 'store-only.yaml');
+    writeFileSync(
+      storeOnly,
+      stringify({ name: demo.name, store: demo.store, workDir: join(dir, 'store-only-work') }),
+    );
+    const list = await runCli(['list', storeOnly, '--json'], env());
+    expect(list.exitCode, list.stderr).toBe(0);
+    expect((JSON.parse(list.stdout) as { id: string }[]).map((b) => b.id)).toEqual(ids);
+    const to = join(dir, 'store-only-restore');
+    const restore = await runCli(['restore', storeOnly, '--latest', '--to-dir', to], env());
+    expect(restore.exitCode, restore.stderr).toBe(0);
+    expect(readdirSync(join(to, 'dump'))).toEqual(expect.arrayContaining(['toc.dat', 'offsite-roles.sql']));
+    // A run still needs source: the same file is refused for it, naming the field.
+    const run = await runCli(['run', storeOnly], env());
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(/source/);
   });
 });
 

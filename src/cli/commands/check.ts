@@ -1,7 +1,7 @@
 import { createStore } from '../../adapters/create-deps.ts';
 import { EXIT } from '../../errors.ts';
 import { checkStore } from '../../store/check-store.ts';
-import { loadPipelineFor, onePipeline, usageError } from '../arguments.ts';
+import { loadStorePipelineFor, onePipeline, usageError } from '../arguments.ts';
 import type { Command } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
 
@@ -49,7 +49,7 @@ the backups that depend on it.`,
       { args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false } } },
       'offsite check --help',
     );
-    const config = await loadPipelineFor(onePipeline(positionals, 'check'), log);
+    const config = await loadStorePipelineFor(onePipeline(positionals, 'check'), log);
     const store = createStore(config.store);
     const result = await checkStore(store, {
       prefix: config.store.prefix,

@@ -2,7 +2,7 @@ import { createStore } from '../../adapters/create-deps.ts';
 import { EXIT } from '../../errors.ts';
 import { listBackups, readManifest } from '../../store/backups.ts';
 import { readObject } from '../../store/read-chunk.ts';
-import { loadPipelineFor, onePipeline } from '../arguments.ts';
+import { loadStorePipelineFor, onePipeline } from '../arguments.ts';
 import type { Command } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
 
@@ -60,7 +60,7 @@ the bytes its run uploaded (what it added to the store after deduplication).`,
       'offsite list --help',
     );
     const pipeline = onePipeline(positionals, 'list');
-    const config = await loadPipelineFor(pipeline, log);
+    const config = await loadStorePipelineFor(pipeline, log);
     const store = createStore(config.store);
     const lines: BackupLine[] = [];
     for (const ref of await listBackups(store, config.store.prefix, config.name, signal)) {

@@ -8,7 +8,7 @@ import { renderIndexPage } from '../../report/html/index-page.ts';
 import { renderRunPage } from '../../report/html/run-page.ts';
 import { renderMarkdown } from '../../report/markdown.ts';
 import type { RunReport } from '../../report/run-report.ts';
-import { checkDate, loadPipelineFor, onePipeline } from '../arguments.ts';
+import { checkDate, loadStorePipelineFor, onePipeline } from '../arguments.ts';
 import type { Command } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
 
@@ -101,7 +101,7 @@ one day's run as Markdown; --html writes an index page and one page per run.`,
     );
     const pipeline = onePipeline(positionals, 'report');
     checkDate(values.date);
-    const config = await loadPipelineFor(pipeline, log);
+    const config = await loadStorePipelineFor(pipeline, log);
     const store = createStore(config.store);
     const { reports, unreadable } = await readRunHistory(store, config.store.prefix, config.name, { signal });
     for (const u of unreadable) log.warn({ key: u.key, err: u.error }, 'a stored run report is unreadable');

@@ -9,7 +9,7 @@ import type { CheckReport } from '../../report/run-report.ts';
 import { type BackupRef, listBackups, pickBackup, readManifest } from '../../store/backups.ts';
 import type { Manifest } from '../../store/manifest.ts';
 import { restoreBackup } from '../../store/restore-backup.ts';
-import { checkDate, loadPipelineFor, onePipeline, usageError } from '../arguments.ts';
+import { checkDate, loadStorePipelineFor, onePipeline, usageError } from '../arguments.ts';
 import type { Command } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
 
@@ -115,7 +115,7 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
         'restore',
       );
     const to = values.to ? parseTargetUrl(values.to) : null;
-    const config = await loadPipelineFor(pipeline, log);
+    const config = await loadStorePipelineFor(pipeline, log);
     const store = createStore(config.store);
     const backups = await listBackups(store, config.store.prefix, config.name, signal);
     const chosen = values.latest
