@@ -28,6 +28,8 @@ export interface RestoreToDatabaseInput {
   tables: string[];
   jobs: number;
   force: boolean;
+  /** Leave the roles alone: the target server has its own (its owners and grants must name them). */
+  noRoles?: boolean;
   /** The pipeline's config: its store concurrency, and the base the recorded check settings go into. */
   config: Pick<StorePipelineConfig, 'store' | 'verify'>;
   /** A private directory is made under it for the reassembled files, and removed afterwards. */
@@ -181,7 +183,8 @@ export async function restoreToDatabase(input: RestoreToDatabaseInput): Promise<
       listFile = join(dir, 'restore.list');
       await writeFile(listFile, restoreList(selectTables(entries, input.tables)), { mode: 0o600 });
     }
-    const extras = await readDatabaseExtras(dumpDir);
+    const stored = await readDatabaseExtras(dumpDir);
+    const extras = stored && input.noRoles ? { ...stored, rolesSql: '' } : stored;
     const prepared = await prepareTarget(input.connect, input.target, extras, { force: input.force });
     try {
       await input.pgTools.restore({

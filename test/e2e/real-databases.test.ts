@@ -132,6 +132,33 @@ describe('a real database, backed up and restore-tested truthfully', () => {
     expect(report.coverage?.outOfScope.join('\n')).toMatch(/role passwords/);
   });
 
+  it('offsite restore --to creates the roles first; with --no-roles a server without them is refused by pg_restore, leaving nothing', async () => {
+    const to = (db: string) => `postgres://${scratch.user}@${scratch.host}:${scratch.port}/${db}`;
+    const env = world.env({ PGPASSWORD: scratch.password });
+    const without = await runCli(
+      ['restore', pipeline, '--latest', '--to', to('shop_noroles'), '--no-roles'],
+      env,
+    );
+    expect(without.exitCode).toBe(1);
+    expect(without.stderr).toMatch(/role "(r|app_owner)" does not exist/);
+    const [left] = await sql(
+      scratch.url(),
+      `SELECT count(*)::int AS n FROM pg_database WHERE datname = 'shop_noroles'`,
+    );
+    expect(left!.rows[0]).toEqual({ n: 0 });
+
+    const restored = await runCli(
+      ['restore', pipeline, '--latest', '--to', to('shop_restored'), '--json'],
+      env,
+    );
+    expect(restored.exitCode, restored.stderr.slice(-2000)).toBe(0);
+    const [owner] = await sql(
+      scratch.url('shop_restored'),
+      `SELECT relowner::regrole::text AS owner FROM pg_class WHERE oid = 'public.owned'::regclass`,
+    );
+    expect(owner!.rows[0]).toEqual({ owner: 'app_owner' });
+  });
+
   it('restores from the store as README says: roles first, then the database as the source’s', async () => {
     const to = join(dir, 'restore');
     const restore = await runCli(

@@ -50,6 +50,7 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
       ['--jobs N', 'parallel pg_restore jobs (default: dump.jobs)'],
       ['--table SCHEMA.TABLE', 'restore only this table (repeatable)'],
       ['--force', 'drop a target database that is not empty, and everything in it, first'],
+      ['--no-roles', "do not create the backup's roles: the target server has its own, of the same names"],
       ['--json', 'print the outcome and every check as JSON'],
     ],
     examples: [
@@ -88,6 +89,7 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
           jobs: { type: 'string' },
           table: { type: 'string', multiple: true },
           force: { type: 'boolean' },
+          'no-roles': { type: 'boolean' },
           json: { type: 'boolean' },
         },
       },
@@ -161,6 +163,7 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
       tables,
       jobs: jobs ?? config.dump.jobs,
       force: values.force === true,
+      noRoles: values['no-roles'] === true,
       config,
       workDir: resolve(config.workDir),
       connect: connectPostgres,
