@@ -22,7 +22,14 @@ export type ErrorCode =
   | 'REPORT_FAILED'
   | 'TEARDOWN_FAILED'
   | 'CANCELLED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'UNREACHABLE'
+  | 'ACCESS_DENIED'
+  | 'CREDENTIALS_INVALID'
+  | 'DATABASE_NOT_FOUND'
+  | 'LOCAL_ACCESS_DENIED'
+  | 'DISK_FULL'
+  | 'STORE_EMPTY';
 
 /** The one error type of offsite: what happened (message), what to do (hint), where (stage). */
 export class OffsiteError extends Error {
@@ -53,12 +60,20 @@ export function asOffsiteError(err: unknown, code: ErrorCode, stage?: string): O
   return new OffsiteError(code, message, { stage, cause: err });
 }
 
-/** Documented exit codes (README "Exit codes"). */
+/** Documented exit codes (README "Exit codes"; `offsite --help` lists them too). */
 export const EXIT = {
   ok: 0,
+  /** The backup or its verification failed; for `check`, the store is damaged. */
   failed: 1,
   usage: 2,
+  /** Something to set up first: credentials, tools, the snapshot, the database, a usable directory. */
   precondition: 3,
+  /** The store, AWS or a database could not be reached (network, DNS, TLS, timeout): retry, or fix the route. */
+  unreachable: 4,
+  /** Valid credentials that are not allowed (IAM policy, B2 key capabilities, KMS key) or a quota. */
+  accessDenied: 5,
+  /** `check`, `report`, `restore`: the store location holds no backups (or runs) of the pipeline. */
+  storeEmpty: 6,
   interrupted: 130,
 } as const;
 
@@ -68,12 +83,22 @@ const PRECONDITIONS: ReadonlySet<ErrorCode> = new Set([
   'SNAPSHOT_TOO_OLD',
   'PG_TOOLS_MISMATCH',
   'BACKUP_NOT_FOUND',
+  'CREDENTIALS_INVALID',
+  'DATABASE_NOT_FOUND',
+  'LOCAL_ACCESS_DENIED',
+  'DISK_FULL',
 ]);
 
-/** The exit code for an error code: 2 usage/config, 3 missing precondition, 130 interrupted, else 1. */
+/**
+ * The exit code for an error code: 2 usage/config, 3 missing precondition, 4 unreachable,
+ * 5 access denied, 6 no backups at the store location, 130 interrupted, else 1.
+ */
 export function exitCodeFor(code: ErrorCode): number {
   if (code === 'USAGE' || code === 'CONFIG_INVALID') return EXIT.usage;
   if (PRECONDITIONS.has(code)) return EXIT.precondition;
+  if (code === 'UNREACHABLE') return EXIT.unreachable;
+  if (code === 'ACCESS_DENIED') return EXIT.accessDenied;
+  if (code === 'STORE_EMPTY') return EXIT.storeEmpty;
   if (code === 'CANCELLED') return EXIT.interrupted;
   return EXIT.failed;
 }

@@ -2,6 +2,9 @@
 // implement them for AWS, S3/B2, Postgres and the local disk; stages never import those libraries.
 import type { Readable } from 'node:stream';
 
+/** Kinds of RDS snapshot offsite backs up: RDS's own nightly ones, or those AWS Backup takes. */
+export type SnapshotType = 'automated' | 'awsbackup';
+
 /** An RDS DB snapshot, as much of it as offsite needs. */
 export interface SnapshotInfo {
   id: string;
@@ -9,7 +12,7 @@ export interface SnapshotInfo {
   status: string;
   createdAt: Date;
   engineVersion: string;
-  snapshotType: string;
+  snapshotType: SnapshotType;
 }
 
 /** An RDS DB instance, as much of it as offsite needs. */
@@ -35,7 +38,12 @@ export interface RestoreRequest {
 
 /** The subset of RDS that offsite uses. */
 export interface RdsPort {
-  listAutomatedSnapshots(sourceInstanceId: string, signal?: AbortSignal): Promise<SnapshotInfo[]>;
+  /** The source's snapshots of these types (every status). */
+  listSnapshots(
+    sourceInstanceId: string,
+    types: readonly SnapshotType[],
+    signal?: AbortSignal,
+  ): Promise<SnapshotInfo[]>;
   restoreFromSnapshot(req: RestoreRequest, signal?: AbortSignal): Promise<void>;
   /** null when the instance does not exist (any more). */
   describeInstance(instanceId: string, signal?: AbortSignal): Promise<InstanceInfo | null>;
@@ -63,6 +71,10 @@ export interface ByteRange {
 export interface ObjectStore {
   /** Where it is, for people (bucket URL or directory). */
   readonly location: string;
+  /** Where a key or key prefix is, for people: `s3://bucket/prefix/pipeline/ at <endpoint>`, or a path. */
+  urlOf(key: string): string;
+  /** The "folders" right under a key prefix ending in '/' (their names, without the prefix or a '/'). */
+  listFolders(prefix: string, signal?: AbortSignal): Promise<string[]>;
   put(key: string, body: Buffer | (() => Readable), size: number, signal?: AbortSignal): Promise<void>;
   head(key: string, signal?: AbortSignal): Promise<StoredObject | null>;
   /** The object, or `range` bytes of it (a pack's chunks are read by range). */

@@ -14,6 +14,7 @@ export function buildRunReport(ctx: RunContext, outcome: StagesOutcome, finished
     stage: e.stage ?? 'unknown',
     code: e.code,
     message: e.message,
+    ...(e.hint ? { hint: e.hint } : {}),
   }));
   const report: RunReport = {
     schemaVersion: 1,

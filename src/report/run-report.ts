@@ -22,7 +22,13 @@ const stageReport = z.object({
   message: z.string().nullable(),
 });
 
-const errorReport = z.object({ stage: z.string(), code: z.string(), message: z.string() });
+const errorReport = z.object({
+  stage: z.string(),
+  code: z.string(),
+  message: z.string(),
+  /** What to do about it, when offsite knows (e.g. the command that deletes a leftover instance). */
+  hint: z.string().optional(),
+});
 
 const checkReport = z.object({
   name: z.string(),

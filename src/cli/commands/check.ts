@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { createStore } from '../../adapters/create-deps.ts';
 import { EXIT } from '../../errors.ts';
 import { checkStore } from '../../store/check-store.ts';
+import { emptyLocationError, pipelineLocation, readingLocation } from '../../store/store-location.ts';
 import { loadPipelineFor, onePipeline, usageError } from '../arguments.ts';
 import type { Command } from '../command.ts';
 
@@ -35,18 +36,28 @@ export const command: Command = {
     });
     const config = await loadPipelineFor(onePipeline(positionals, 'check'), log);
     const store = createStore(config.store);
-    const result = await checkStore(store, {
+    // No backups at all is a wrong location (or nothing published), never "ok" (exit 6).
+    const where = {
       prefix: config.store.prefix,
       pipeline: config.name,
-      readPercent: percent,
-      concurrency: config.store.concurrency,
+      lookingFor: 'backups' as const,
       signal,
-    });
+    };
+    const result = await readingLocation(store, where, () =>
+      checkStore(store, {
+        prefix: config.store.prefix,
+        pipeline: config.name,
+        readPercent: percent,
+        concurrency: config.store.concurrency,
+        signal,
+      }),
+    );
+    if (result.backups.length === 0) throw await emptyLocationError(store, where);
     log.info({ ...result, problems: result.problems.length }, 'store checked');
     if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
       const out: string[] = [
-        `${store.location}: ${result.backups.length} backups, ${result.packsReferenced} packs (${result.chunksReferenced} chunks) referenced, ${result.packsRead} packs (${result.chunksRead} chunks) read back`,
+        `${pipelineLocation(store, config.store.prefix, config.name)}: ${result.backups.length} backups, ${result.packsReferenced} packs (${result.chunksReferenced} chunks) referenced, ${result.packsRead} packs (${result.chunksRead} chunks) read back`,
       ];
       for (const p of result.problems) {
         out.push(

@@ -4,6 +4,7 @@ import { createStore } from '../../adapters/create-deps.ts';
 import { EXIT } from '../../errors.ts';
 import { listBackups, pickBackup, readManifest } from '../../store/backups.ts';
 import { restoreBackup } from '../../store/restore-backup.ts';
+import { emptyLocationError, readingLocation } from '../../store/store-location.ts';
 import { checkDate, loadPipelineFor, onePipeline, usageError } from '../arguments.ts';
 import type { Command } from '../command.ts';
 
@@ -29,7 +30,16 @@ export const command: Command = {
     checkDate(values.date);
     const config = await loadPipelineFor(pipeline, log);
     const store = createStore(config.store);
-    const backups = await listBackups(store, config.store.prefix, config.name, signal);
+    const where = {
+      prefix: config.store.prefix,
+      pipeline: config.name,
+      lookingFor: 'backups' as const,
+      signal,
+    };
+    const backups = await readingLocation(store, where, () =>
+      listBackups(store, config.store.prefix, config.name, signal),
+    );
+    if (backups.length === 0) throw await emptyLocationError(store, where);
     const chosen = pickBackup(backups, { date: values.date, id: values.backup });
     const manifest = await readManifest(store, chosen.manifestKey, signal);
     const toDir = resolve(values['to-dir']);

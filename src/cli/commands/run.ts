@@ -30,6 +30,11 @@ export const command: Command = {
     });
     if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else process.stderr.write(`report: ${report.reports.markdown}\n`);
+    // The last lines a person or a cron mail sees: every error and what to do about it (a
+    // teardown failure's hint is the command that stops a leftover instance from costing money).
+    for (const e of report.errors) {
+      process.stderr.write(`offsite: ${e.stage} ${e.code}: ${e.message}\n${e.hint ? `  → ${e.hint}\n` : ''}`);
+    }
     if (report.status === 'succeeded') return EXIT.ok;
     if (report.status === 'cancelled') return EXIT.interrupted;
     return exitCodeFor((report.error?.code ?? 'INTERNAL') as ErrorCode);
