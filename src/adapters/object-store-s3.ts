@@ -11,7 +11,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { callFailed } from '../classify-error.ts';
+import { callFailed } from '../classify/classify-error.ts';
 import type { ObjectStore, StoredObject } from '../pipeline/ports.ts';
 
 // B2: 5 MB minimum part, 10,000 parts at most; ~100 MB parts are its recommendation.

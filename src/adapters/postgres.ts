@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { callFailed } from '../classify-error.ts';
+import { callFailed } from '../classify/classify-error.ts';
 import type { PgTarget, SqlSession } from '../pipeline/ports.ts';
 
 /** How long a connection attempt may take: RDS in the same region answers in well under a second. */

@@ -7,7 +7,7 @@ import {
   RDSClient,
   RestoreDBInstanceFromDBSnapshotCommand,
 } from '@aws-sdk/client-rds';
-import { callFailed } from '../classify-error.ts';
+import { callFailed } from '../classify/classify-error.ts';
 import type { InstanceInfo, RdsPort, SnapshotInfo, SnapshotType } from '../pipeline/ports.ts';
 
 /** Where RDS is and whose credentials to use (none: the SDK's default chain). */

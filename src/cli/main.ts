@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createLogger } from '../adapters/logger.ts';
-import { BUG_HINT, failureOf, stackOf, toOffsiteError } from '../classify-error.ts';
+import { BUG_HINT, failureOf, stackOf, toOffsiteError } from '../classify/classify-error.ts';
 import { EXIT, exitCodeFor, OffsiteError } from '../errors.ts';
 import { OFFSITE_VERSION } from '../report/build-report.ts';
 import { usageError } from './arguments.ts';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { callFailed } from '../classify-error.ts';
+import { callFailed } from '../classify/classify-error.ts';
 import type { PipelineConfig } from '../config/schema.ts';
 import type { RunReport } from '../report/run-report.ts';
 import { anomaliesStage } from '../stages/anomalies.ts';

@@ -1,4 +1,4 @@
-import { stackOf, toOffsiteError } from '../classify-error.ts';
+import { stackOf, toOffsiteError } from '../classify/classify-error.ts';
 import { type ErrorCode, OffsiteError } from '../errors.ts';
 import type { StageName, StageReport } from '../report/run-report.ts';
 import type { RunContext } from './run-context.ts';

@@ -1,5 +1,5 @@
 import { networkInterfaces } from 'node:os';
-import { failureOf, toOffsiteError } from '../classify-error.ts';
+import { failureOf, toOffsiteError } from '../classify/classify-error.ts';
 import { OffsiteError } from '../errors.ts';
 import type { InstanceInfo, PgTarget } from '../pipeline/ports.ts';
 import type { RunContext } from '../pipeline/run-context.ts';
@@ -126,8 +126,8 @@ async function connectFailure(
     const names = await databasesOf(ctx, info, password);
     return new OffsiteError(
       'DATABASE_NOT_FOUND',
-      `the snapshot has no database "${database}" (source.database): ${failure.reason}; ` +
-        `the temporary instance ${id} holds ${typeof names === 'string' ? names : names.join(', ') || 'no other database'}`,
+      `the snapshot has no database "${database}" (source.database; the server says: ${failure.reason}); ` +
+        `the databases of the temporary instance ${id}: ${typeof names === 'string' ? names : names.join(', ') || 'none'}`,
       { hint: 'set source.database to the database to back up', cause: err },
     );
   }
@@ -176,7 +176,7 @@ async function databasesOf(
       why = (err as Error).message;
     }
   }
-  return `databases that could not be listed (${why})`;
+  return `not listed (${why})`;
 }
 
 /** This machine's own addresses, for a hint about what a security group must admit. */

@@ -3,7 +3,7 @@
 // its name and each chunk in it must decompress to its hash. A problem names the backups that
 // depend on the damaged pack or chunk: those are the ones at risk.
 import pLimit from 'p-limit';
-import { toOffsiteError } from '../classify-error.ts';
+import { toOffsiteError } from '../classify/classify-error.ts';
 import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
 import { type BackupRef, listBackups, readManifest } from './backups.ts';

@@ -1,6 +1,6 @@
 import { createHash, hash as cryptoHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import { isAbort, toOffsiteError } from '../classify-error.ts';
+import { isAbort, toOffsiteError } from '../classify/classify-error.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
 import { ChunkEncoder } from './chunk-codec.ts';
 import type { ChunkIndex } from './chunk-index.ts';

@@ -1,7 +1,7 @@
 // Where a pipeline's backups are, said the same way everywhere a person reads it, and what to say
 // when that place holds none: a wrong bucket, prefix or pipeline name must fail loudly, not pass
 // as "0 backups, ok".
-import { failureOf } from '../classify-error.ts';
+import { failureOf } from '../classify/classify-error.ts';
 import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
 import { MANIFEST, pipelinePrefix } from './layout.ts';

@@ -79,7 +79,7 @@ describe('connecting to the temporary instance', () => {
     expect(run.exitCode, run.stderr).toBe(3);
     expect(run.report?.error).toMatchObject({ stage: 'restore', code: 'DATABASE_NOT_FOUND' });
     expect(run.report?.error?.message).toContain('"ap"');
-    expect(run.report?.error?.message).toMatch(/holds app, postgres/);
+    expect(run.report?.error?.message).toMatch(/the databases of the temporary instance \S+: app, postgres$/);
     expect(said(run)).toMatch(/offsite: restore DATABASE_NOT_FOUND: .*"ap".*\n {2}→ set source\.database/);
     const lines = logLines(run);
     const available = lines.find((l) => l.msg === 'waiting for the restore: available')!.time;

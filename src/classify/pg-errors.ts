@@ -1,4 +1,4 @@
-// PostgreSQL's side of src/classify-error.ts: a server error by its SQLSTATE class (28 auth,
+// PostgreSQL's side of src/classify/classify-error.ts: a server error by its SQLSTATE class (28 auth,
 // 3D no database, 08 connection, 53 resources, 57P03 starting up), and node-postgres's own
 // connection errors by their messages (they carry no code).
 import type { Failure } from './classify-error.ts';

@@ -4,8 +4,8 @@ import { RDSServiceException } from '@aws-sdk/client-rds';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { EXIT, exitCodeFor, OffsiteError } from '../errors.ts';
 import { callFailed, failureOf, toOffsiteError } from './classify-error.ts';
-import { EXIT, exitCodeFor, OffsiteError } from './errors.ts';
 
 // Errors as the libraries make them: the SDK's exception classes, pg's DatabaseError, and
 // Node's own errors from real calls that fail the same way everywhere.
