@@ -72,7 +72,7 @@ function expectNoStack(run: CliResult): void {
 
 describe('connecting to the temporary instance', () => {
   it('a wrong database: fails within 30 s of the instance being available, naming the databases it has', async () => {
-    const file = pipeline({ source: { database: 'ap', tempInstance: { waitTimeoutMinutes: 3 } } });
+    const file = pipeline({ source: { database: 'ap', tempInstance: { waitTimeoutMinutes: 2 } } });
     const reportsBefore = await keys('offsite/demo/reports/');
     const run = await runCli(['run', file, '--json'], world.env());
 
