@@ -25,7 +25,14 @@ export type ErrorCode =
   | 'TEARDOWN_FAILED'
   | 'RUN_LOCKED'
   | 'CANCELLED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'UNREACHABLE'
+  | 'ACCESS_DENIED'
+  | 'CREDENTIALS_INVALID'
+  | 'DATABASE_NOT_FOUND'
+  | 'LOCAL_ACCESS_DENIED'
+  | 'DISK_FULL'
+  | 'STORE_EMPTY';
 
 /** The one error type of offsite: what happened (message), what to do (hint), where (stage). */
 export class OffsiteError extends Error {
@@ -56,18 +63,26 @@ export function asOffsiteError(err: unknown, code: ErrorCode, stage?: string): O
   return new OffsiteError(code, message, { stage, cause: err });
 }
 
-/** Documented exit codes (README "Exit codes"). */
+/** Documented exit codes (README "Exit codes"; `offsite --help` lists them too). */
 export const EXIT = {
   ok: 0,
+  /** The backup or its verification failed; for `check`, the store is damaged. */
   failed: 1,
   usage: 2,
+  /** Something to set up first: credentials, tools, the snapshot, the database, a usable directory. */
   precondition: 3,
+  /** The store, AWS or a database could not be reached (network, DNS, TLS, timeout): retry, or fix the route. */
+  unreachable: 4,
+  /** Valid credentials that are not allowed (IAM policy, B2 key capabilities, KMS key) or a quota. */
+  accessDenied: 5,
   /**
    * Another run of the same pipeline holds its lock (a lock object in the store, or the lock file
    * on this machine). A code of its own so a scheduler can tell "already running" from a failure
    * and retry later; nothing was created.
    */
   locked: 6,
+  /** `check`, `report`, `restore`, `list`: the store location holds no backups (or runs) of the pipeline. */
+  storeEmpty: 7,
   interrupted: 130,
 } as const;
 
@@ -79,16 +94,24 @@ const PRECONDITIONS: ReadonlySet<ErrorCode> = new Set([
   'PG_TOOLS_MISMATCH',
   'SCRATCH_UNSUITABLE',
   'BACKUP_NOT_FOUND',
+  'CREDENTIALS_INVALID',
+  'DATABASE_NOT_FOUND',
+  'LOCAL_ACCESS_DENIED',
+  'DISK_FULL',
 ]);
 
 /**
- * The exit code for an error code: 2 usage/config, 3 missing precondition, 6 another run of the
- * pipeline holds its lock, 130 interrupted, else 1.
+ * The exit code for an error code: 2 usage/config, 3 missing precondition, 4 unreachable,
+ * 5 access denied, 6 another run of the pipeline holds its lock, 7 no backups at the store
+ * location, 130 interrupted, else 1.
  */
 export function exitCodeFor(code: ErrorCode): number {
   if (code === 'USAGE' || code === 'CONFIG_INVALID') return EXIT.usage;
   if (PRECONDITIONS.has(code)) return EXIT.precondition;
   if (code === 'RUN_LOCKED') return EXIT.locked;
+  if (code === 'UNREACHABLE') return EXIT.unreachable;
+  if (code === 'ACCESS_DENIED') return EXIT.accessDenied;
+  if (code === 'STORE_EMPTY') return EXIT.storeEmpty;
   if (code === 'CANCELLED') return EXIT.interrupted;
   return EXIT.failed;
 }

@@ -31,6 +31,11 @@ export function createDirStore(root: string): ObjectStore {
 
   return {
     location: base,
+    urlOf: (key) => join(base, key) + (key.endsWith('/') ? sep : ''),
+    async listFolders(prefix) {
+      const entries = await readdir(prefix ? pathOf(prefix) : base, { withFileTypes: true }).catch(() => []);
+      return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+    },
     async put(key, body, _size, signal) {
       const path = pathOf(key);
       await mkdir(dirname(path), { recursive: true });

@@ -11,11 +11,14 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { ObjectStore, StoredObject } from '../pipeline/ports.ts';
+import { callFailed } from '../classify/classify-error.ts';
+import type { ObjectStore, PutOptions, StoredObject } from '../pipeline/ports.ts';
 
 // B2: 5 MB minimum part, 10,000 parts at most; ~100 MB parts are its recommendation.
 const PART_SIZE = 64 * 1024 * 1024;
 const SINGLE_PUT_LIMIT = 64 * 1024 * 1024;
+/** listFolders looks no further: it serves a diagnosis ("the store holds these pipelines"). */
+const MAX_FOLDERS = 20;
 
 /**
  * Runs one SDK call with its own AbortSignal, chained to the run's. The SDK leaves a listener on
@@ -73,35 +76,17 @@ export function createS3Store(
 ): ObjectStore {
   const now = opts.now ?? (() => new Date());
   const lock = opts.objectLock;
+  const at = endpoint ? ` at ${endpoint}` : '';
+  const urlOf = (key: string) => `s3://${bucket}/${key}${at}`;
+  // Every failure names the call and the object, and says why in plain words (src/classify-error.ts).
+  const failed = (what: string, key: string) => (err: unknown) => {
+    throw callFailed(err, `${what} ${urlOf(key)}`);
+  };
   const store: ObjectStore = {
-    location: `s3://${bucket}${endpoint ? ` at ${endpoint}` : ''}`,
+    location: `s3://${bucket}${at}`,
+    urlOf,
     async put(key, body, size, signal, putOpts) {
-      const putLock = putOpts?.noRetention ? undefined : opts.objectLock;
-      if (Buffer.isBuffer(body) || size <= SINGLE_PUT_LIMIT) {
-        const data = Buffer.isBuffer(body) ? body : await readAll(body());
-        // Content-MD5 (not the SDK's x-amz-checksum-*, which B2 rejects): B2 needs it with Object
-        // Lock headers, and it makes the store refuse a body damaged on the way.
-        const md5 = createHash('md5').update(data).digest('base64');
-        const command = new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: data,
-          ContentLength: data.length,
-          ContentMD5: md5,
-          ...lockParams(putLock, now()),
-        });
-        await withRequestSignal(signal, (abortSignal) => client.send(command, { abortSignal }));
-        return;
-      }
-      const upload = new Upload({
-        client,
-        params: { Bucket: bucket, Key: key, Body: body(), ...lockParams(putLock, now()) },
-        partSize: PART_SIZE,
-        queueSize: 4,
-        leavePartsOnError: false,
-      });
-      signal?.addEventListener('abort', () => void upload.abort(), { once: true });
-      await upload.done();
+      await putObject(key, body, size, signal, putOpts).catch(failed('uploading', key));
     },
     async head(key, signal) {
       try {
@@ -111,39 +96,108 @@ export function createS3Store(
         return { key, size: out.ContentLength ?? 0 };
       } catch (err) {
         if (isNotFound(err)) return null;
-        throw err;
+        return failed('checking', key)(err);
       }
     },
     async get(key, signal, range) {
       const Range = range ? `bytes=${range.offset}-${range.offset + range.length - 1}` : undefined;
       const out = await withRequestSignal(signal, (abortSignal) =>
         client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range }), { abortSignal }),
-      );
+      ).catch(failed('reading', key));
       return out.Body as Readable;
     },
     async list(prefix, signal) {
-      // ListObjects (v1) paged by Marker: B2 and S3 serve it alike, and s3rver's v2 continuation
-      // tokens use DES, which Node 24's OpenSSL no longer has (every truncated v2 page fails 500).
-      const out: StoredObject[] = [];
-      let marker: string | undefined;
-      for (;;) {
-        const page = await withRequestSignal(signal, (abortSignal) =>
-          client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker }), {
-            abortSignal,
-          }),
-        );
-        for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
-        const last = page.Contents?.at(-1)?.Key;
-        if (!page.IsTruncated || !last) return out;
-        marker = page.NextMarker ?? last;
-      }
+      return listAll(prefix, signal).catch(failed('listing', prefix));
+    },
+    async listFolders(prefix, signal) {
+      return nextFolders(prefix, signal).catch(failed('listing', prefix));
     },
     async delete(key, signal) {
       await withRequestSignal(signal, (abortSignal) =>
         client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }),
-      );
+      ).catch(failed('deleting', key));
     },
   };
+
+  async function putObject(
+    key: string,
+    body: Buffer | (() => Readable),
+    size: number,
+    signal: AbortSignal | undefined,
+    putOpts?: PutOptions,
+  ): Promise<void> {
+    // Lock objects are deleted at a run's end: never written with retention.
+    const putLock = putOpts?.noRetention ? undefined : opts.objectLock;
+    if (Buffer.isBuffer(body) || size <= SINGLE_PUT_LIMIT) {
+      const data = Buffer.isBuffer(body) ? body : await readAll(body());
+      // Content-MD5 (not the SDK's x-amz-checksum-*, which B2 rejects): B2 needs it with Object
+      // Lock headers, and it makes the store refuse a body damaged on the way.
+      const md5 = createHash('md5').update(data).digest('base64');
+      const command = new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: data,
+        ContentLength: data.length,
+        ContentMD5: md5,
+        ...lockParams(putLock, now()),
+      });
+      await withRequestSignal(signal, (abortSignal) => client.send(command, { abortSignal }));
+      return;
+    }
+    const upload = new Upload({
+      client,
+      params: { Bucket: bucket, Key: key, Body: body(), ...lockParams(putLock, now()) },
+      partSize: PART_SIZE,
+      queueSize: 4,
+      leavePartsOnError: false,
+    });
+    signal?.addEventListener('abort', () => void upload.abort(), { once: true });
+    await upload.done();
+  }
+
+  // The folders under a prefix by skipping from one to the next: one key per request, each
+  // Marker past the folder just seen. It needs only Prefix, Marker and MaxKeys, which every S3
+  // serves alike (s3rver answers Delimiter without the CommonPrefixes of nested keys).
+  async function nextFolders(prefix: string, signal: AbortSignal | undefined): Promise<string[]> {
+    const found: string[] = [];
+    let marker: string | undefined;
+    while (found.length < MAX_FOLDERS) {
+      const page = await withRequestSignal(signal, (abortSignal) =>
+        client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker, MaxKeys: 1 }), {
+          abortSignal,
+        }),
+      );
+      const key = page.Contents?.[0]?.Key;
+      if (!key) break;
+      const slash = key.indexOf('/', prefix.length);
+      if (slash === -1) {
+        marker = key; // an object right under the prefix, not a folder
+        continue;
+      }
+      found.push(key.slice(prefix.length, slash));
+      marker = `${key.slice(0, slash + 1)}\u{10ffff}`;
+    }
+    return found;
+  }
+
+  // ListObjects (v1) paged by Marker: B2 and S3 serve it alike, and s3rver's v2 continuation
+  // tokens use DES, which Node 24's OpenSSL no longer has (every truncated v2 page fails 500).
+  async function listAll(prefix: string, signal: AbortSignal | undefined): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    let marker: string | undefined;
+    for (;;) {
+      const page = await withRequestSignal(signal, (abortSignal) =>
+        client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker }), {
+          abortSignal,
+        }),
+      );
+      for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
+      const last = page.Contents?.at(-1)?.Key;
+      if (!page.IsTruncated || !last) return out;
+      marker = page.NextMarker ?? last;
+    }
+  }
+
   if (lock) {
     store.extendRetention = async (key, until, signal) => {
       try {
@@ -171,7 +225,7 @@ export function createS3Store(
         return 'extended';
       } catch (err) {
         if (signal?.aborted) throw err;
-        throw new Error(`Object Lock retention of ${key}: ${(err as Error).message}`, { cause: err });
+        throw callFailed(err, `setting the Object Lock retention of ${urlOf(key)}`);
       }
     };
   }

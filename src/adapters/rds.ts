@@ -7,8 +7,8 @@ import {
   RDSClient,
   RestoreDBInstanceFromDBSnapshotCommand,
 } from '@aws-sdk/client-rds';
-import { OffsiteError } from '../errors.ts';
-import type { InstanceInfo, RdsPort, SnapshotInfo } from '../pipeline/ports.ts';
+import { callFailed } from '../classify/classify-error.ts';
+import type { InstanceInfo, RdsPort, SnapshotInfo, SnapshotType } from '../pipeline/ports.ts';
 
 /** Where RDS is and whose credentials to use (none: the SDK's default chain). */
 export interface RdsAdapterOptions {
@@ -21,16 +21,11 @@ function errorName(err: unknown): string {
   return (err as { name?: string })?.name ?? '';
 }
 
-/** Turns credential errors into a precondition failure; everything else passes through. */
-function rethrow(err: unknown): never {
-  const name = errorName(err);
-  if (name === 'CredentialsProviderError' || /credential/i.test((err as Error)?.message ?? '')) {
-    throw new OffsiteError('CREDENTIALS_MISSING', `AWS credentials for RDS: ${(err as Error).message}`, {
-      hint: 'set source.rds.profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where an instance role applies',
-      cause: err,
-    });
-  }
-  throw err;
+/** A failed RDS call, named (the API action and its subject) and classified (src/classify-error.ts). */
+function failed(call: string): (err: unknown) => never {
+  return (err) => {
+    throw callFailed(err, `RDS ${call}`);
+  };
 }
 
 function toInstance(i: DBInstance): InstanceInfo {
@@ -58,34 +53,38 @@ export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
     maxAttempts: 8,
   });
   return {
-    async listAutomatedSnapshots(instanceId, signal) {
+    async listSnapshots(instanceId, types, signal) {
       const out: SnapshotInfo[] = [];
-      let marker: string | undefined;
-      do {
-        const page = await client
-          .send(
-            new DescribeDBSnapshotsCommand({
-              DBInstanceIdentifier: instanceId,
-              SnapshotType: 'automated',
-              Marker: marker,
-              MaxRecords: 100,
-            }),
-            { abortSignal: signal },
-          )
-          .catch(rethrow);
-        for (const s of page.DBSnapshots ?? []) {
-          if (!s.DBSnapshotIdentifier || !s.SnapshotCreateTime) continue;
-          out.push({
-            id: s.DBSnapshotIdentifier,
-            instanceId: s.DBInstanceIdentifier ?? instanceId,
-            status: s.Status ?? 'unknown',
-            createdAt: s.SnapshotCreateTime,
-            engineVersion: s.EngineVersion ?? '',
-            snapshotType: s.SnapshotType ?? 'automated',
-          });
-        }
-        marker = page.Marker;
-      } while (marker);
+      // One listing per type: without SnapshotType RDS lists automated and manual ones, never
+      // those AWS Backup manages (SnapshotType awsbackup).
+      for (const type of types) {
+        let marker: string | undefined;
+        do {
+          const page = await client
+            .send(
+              new DescribeDBSnapshotsCommand({
+                DBInstanceIdentifier: instanceId,
+                SnapshotType: type,
+                Marker: marker,
+                MaxRecords: 100,
+              }),
+              { abortSignal: signal },
+            )
+            .catch(failed(`DescribeDBSnapshots (${type} snapshots of ${instanceId})`));
+          for (const s of page.DBSnapshots ?? []) {
+            if (!s.DBSnapshotIdentifier || !s.SnapshotCreateTime) continue;
+            out.push({
+              id: s.DBSnapshotIdentifier,
+              instanceId: s.DBInstanceIdentifier ?? instanceId,
+              status: s.Status ?? 'unknown',
+              createdAt: s.SnapshotCreateTime,
+              engineVersion: s.EngineVersion ?? '',
+              snapshotType: (s.SnapshotType as SnapshotType | undefined) ?? type,
+            });
+          }
+          marker = page.Marker;
+        } while (marker);
+      }
       return out;
     },
 
@@ -109,7 +108,7 @@ export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
           }),
           { abortSignal: signal },
         )
-        .catch(rethrow);
+        .catch(failed(`RestoreDBInstanceFromDBSnapshot (${req.snapshotId} to ${req.instanceId})`));
     },
 
     async listInstances(signal) {
@@ -119,7 +118,7 @@ export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
       do {
         const page = await client
           .send(new DescribeDBInstancesCommand({ Marker: marker, MaxRecords: 100 }), { abortSignal: signal })
-          .catch(rethrow);
+          .catch(failed('DescribeDBInstances (listing instances to reap)'));
         for (const i of page.DBInstances ?? []) out.push(toInstance(i));
         marker = page.Marker;
       } while (marker);
@@ -136,7 +135,7 @@ export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
       } catch (err) {
         if (errorName(err) === 'DBInstanceNotFoundFault' || errorName(err) === 'DBInstanceNotFound')
           return null;
-        return rethrow(err);
+        return failed(`DescribeDBInstances (${instanceId})`)(err);
       }
     },
 
@@ -152,7 +151,7 @@ export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
             abortSignal: signal,
           },
         )
-        .catch(rethrow);
+        .catch(failed(`ModifyDBInstance (a new master password for ${instanceId})`));
     },
 
     async deleteInstance(instanceId, signal) {
@@ -173,7 +172,7 @@ export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
           // Already deleting is as good as started; any other transitional state: try again.
           return /deleting|being deleted/i.test((err as Error).message) ? 'started' : 'busy';
         }
-        return rethrow(err);
+        return failed(`DeleteDBInstance (${instanceId})`)(err);
       }
     },
   };

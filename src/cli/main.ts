@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createLogger } from '../adapters/logger.ts';
+import { BUG_HINT, failureOf, stackOf, toOffsiteError } from '../classify/classify-error.ts';
 import { EXIT, exitCodeFor, OffsiteError } from '../errors.ts';
 import { OFFSITE_VERSION } from '../report/build-report.ts';
 import { usageError } from './arguments.ts';
@@ -12,7 +13,13 @@ const COMMANDS = ['run', 'report', 'check', 'restore', 'list', 'validate', 'reap
 // The repo runs this file as src/cli/main.ts; the installed package as dist/cli/main.js (npm run build).
 const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
-const log = createLogger();
+// --debug, before or after the command (not after a bare "--"): stack traces, and debug log lines.
+const args = process.argv.slice(2);
+const end = args.indexOf('--');
+const debug = (end === -1 ? args : args.slice(0, end)).includes('--debug');
+const argv = debug ? args.filter((a, i) => a !== '--debug' || (end !== -1 && i > end)) : args;
+
+const log = createLogger(debug ? { level: 'debug' } : {});
 
 async function loadCommand(name: string): Promise<Command | null> {
   if (!(COMMANDS as readonly string[]).includes(name)) return null;
@@ -39,9 +46,15 @@ Exit codes:
   0    success
   1    the backup or its verification failed (nothing was published)
   2    bad usage or an invalid pipeline file
-  3    a precondition is missing (credentials, a usable directory, pg_dump/pg_restore version, the snapshot)
+  3    a precondition is missing (credentials, a usable directory, pg_dump/pg_restore version, a
+       suitable scratch server, the snapshot, the database)
+  4    unreachable: the store, AWS or a database could not be reached (network, DNS, TLS); retry later
+  5    access denied: valid credentials not allowed (fix the IAM policy, the B2 key's capabilities) or a quota
   6    another run of the pipeline holds its lock (the message names the host, pid, run id and start)
+  7    check, report, restore, list: no backups (or runs) at the store location (wrong bucket, prefix or name?)
   130  interrupted (the temporary instance was still deleted)
+
+--debug (with any command) prints the stack of a failure.
 `;
 }
 
@@ -89,14 +102,17 @@ async function main(argv: string[]): Promise<number> {
 
 // The only place that turns errors into exit codes and calls process.exit.
 try {
-  process.exitCode = await main(process.argv.slice(2));
+  process.exitCode = await main(argv);
 } catch (err) {
   const error =
     err instanceof OffsiteError
       ? err
-      : (usageErrorFromParse(err, 'offsite --help') ??
-        new OffsiteError('INTERNAL', (err as Error)?.stack ?? String(err)));
+      : (usageErrorFromParse(err, 'offsite --help') ?? toOffsiteError(err, 'INTERNAL'));
+  // One line and a hint for an expected failure; the stack only with --debug, or for a bug.
+  const bug = error.code === 'INTERNAL' && failureOf(err) === null;
   process.stderr.write(`offsite: ${error.message}\n${error.hint ? `  → ${error.hint}\n` : ''}`);
+  if (bug && !error.hint) process.stderr.write(`  → ${BUG_HINT}\n`);
+  if (bug || debug) process.stderr.write(`${stackOf(error)}\n`);
   process.exitCode = exitCodeFor(error.code);
 }
 // Stray handles (SDK keep-alive sockets) must not keep a finished command alive. But exit only

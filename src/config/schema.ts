@@ -46,6 +46,15 @@ const snapshotSchema = z.strictObject({
   maxSnapshotAgeHours: z.number().positive().default(36),
   /** IANA time zone in which --date is read. */
   timeZone: z.string().default('UTC'),
+  /**
+   * Which snapshots are backed up: RDS's automated ones, and/or those AWS Backup takes of the
+   * instance (`awsbackup`, for a source whose backups AWS Backup manages).
+   */
+  types: z
+    .array(z.enum(['automated', 'awsbackup']))
+    .min(1)
+    .refine((t) => new Set(t).size === t.length, 'list each type once')
+    .default(['automated']),
 });
 
 const dumpSchema = z.strictObject({

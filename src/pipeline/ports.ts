@@ -2,6 +2,9 @@
 // implement them for AWS, S3/B2, Postgres and the local disk; stages never import those libraries.
 import type { Readable } from 'node:stream';
 
+/** Kinds of RDS snapshot offsite backs up: RDS's own nightly ones, or those AWS Backup takes. */
+export type SnapshotType = 'automated' | 'awsbackup';
+
 /** An RDS DB snapshot, as much of it as offsite needs. */
 export interface SnapshotInfo {
   id: string;
@@ -9,7 +12,7 @@ export interface SnapshotInfo {
   status: string;
   createdAt: Date;
   engineVersion: string;
-  snapshotType: string;
+  snapshotType: SnapshotType;
 }
 
 /** An RDS DB instance, as much of it as offsite needs. */
@@ -35,7 +38,12 @@ export interface RestoreRequest {
 
 /** The subset of RDS that offsite uses. */
 export interface RdsPort {
-  listAutomatedSnapshots(sourceInstanceId: string, signal?: AbortSignal): Promise<SnapshotInfo[]>;
+  /** The source's snapshots of these types (every status). */
+  listSnapshots(
+    sourceInstanceId: string,
+    types: readonly SnapshotType[],
+    signal?: AbortSignal,
+  ): Promise<SnapshotInfo[]>;
   restoreFromSnapshot(req: RestoreRequest, signal?: AbortSignal): Promise<void>;
   /** Every DB instance of the account and region, with its tags (to find leftovers by tag). */
   listInstances(signal?: AbortSignal): Promise<InstanceInfo[]>;
@@ -74,6 +82,10 @@ export interface PutOptions {
 export interface ObjectStore {
   /** Where it is, for people (bucket URL or directory). */
   readonly location: string;
+  /** Where a key or key prefix is, for people: `s3://bucket/prefix/pipeline/ at <endpoint>`, or a path. */
+  urlOf(key: string): string;
+  /** The "folders" right under a key prefix ending in '/' (their names, without the prefix or a '/'). */
+  listFolders(prefix: string, signal?: AbortSignal): Promise<string[]>;
   put(
     key: string,
     body: Buffer | (() => Readable),

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { callFailed } from '../classify/classify-error.ts';
 import type { PipelineConfig } from '../config/schema.ts';
 import type { RunReport } from '../report/run-report.ts';
 import { anomaliesStage } from '../stages/anomalies.ts';
@@ -102,7 +103,9 @@ async function runLocked(
   const workDir = resolve(config.workDir, config.name, runId);
   const reportBase = join(resolve(config.reportDir), config.name, runId);
   const teardown = new TeardownStack();
-  await mkdir(workDir, { recursive: true, mode: 0o700 });
+  await mkdir(workDir, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
+    throw callFailed(err, `creating the work directory ${workDir} (workDir)`);
+  });
   // The dump is a full copy of production data: it never outlives the run on this machine.
   teardown.push('work directory', () => rm(workDir, { recursive: true, force: true }));
 

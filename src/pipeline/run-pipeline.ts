@@ -1,4 +1,5 @@
-import { asOffsiteError, type ErrorCode, OffsiteError } from '../errors.ts';
+import { stackOf, toOffsiteError } from '../classify/classify-error.ts';
+import { type ErrorCode, OffsiteError } from '../errors.ts';
 import type { StageName, StageReport } from '../report/run-report.ts';
 import type { RunContext } from './run-context.ts';
 
@@ -60,13 +61,17 @@ async function runOne(ctx: RunContext, stage: StageDefinition, errors: OffsiteEr
     return { name: stage.name, status, durationMs, startedAt, message: null };
   } catch (thrown) {
     const err = ctx.signal.aborted && !(thrown instanceof OffsiteError) ? cancelled(stage.name) : thrown;
-    const error = asOffsiteError(err, stage.failureCode, stage.name);
+    // Expected failures (network, permissions, a wrong database…) get their own code and a hint
+    // (src/classify-error.ts); a bug is INTERNAL, and its stack is logged.
+    const error = toOffsiteError(err, stage.failureCode, stage.name);
     errors.push(error);
     const durationMs = Date.now() - started;
     ctx.log.error(
       { stage: stage.name, code: error.code, err: error.message, hint: error.hint, durationMs },
       `stage ${stage.name} failed`,
     );
+    if (error.code === 'INTERNAL') ctx.log.error({ stage: stage.name, stack: stackOf(error) }, 'stack');
+    else ctx.log.debug({ stage: stage.name, stack: stackOf(error) }, 'stack');
     return { name: stage.name, status: 'failed', durationMs, startedAt, message: error.message };
   }
 }

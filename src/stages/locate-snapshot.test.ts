@@ -38,6 +38,18 @@ describe('pickSnapshot', () => {
     expect(() => pickSnapshot(snapshots, { ...base, now, date: null })).toThrow(/maxSnapshotAgeHours/);
   });
 
+  it('names the snapshot types it looked for, and how to look for AWS Backup ones', () => {
+    expect(() => pickSnapshot([], { ...base, date: null })).toThrow(
+      expect.objectContaining({
+        message: 'app has no available automated snapshot',
+        hint: expect.stringContaining('source.snapshot.types: [automated, awsbackup]'),
+      }),
+    );
+    expect(() =>
+      pickSnapshot([], { ...base, date: '2026-11-01', types: ['automated', 'awsbackup'] }),
+    ).toThrow(/no available automated or awsbackup snapshot of app was taken on 2026-11-01/);
+  });
+
   it('reads dates in the configured time zone', () => {
     expect(dateInZone(new Date('2026-11-23T03:10:00Z'), 'America/Los_Angeles')).toBe('2026-11-22');
     expect(majorOf('15.4')).toBe(15);

@@ -1,5 +1,5 @@
 import { OffsiteError } from '../errors.ts';
-import type { SnapshotInfo } from '../pipeline/ports.ts';
+import type { SnapshotInfo, SnapshotType } from '../pipeline/ports.ts';
 import type { StageDefinition } from '../pipeline/run-pipeline.ts';
 
 /** The calendar date (YYYY-MM-DD) of an instant in a time zone. */
@@ -13,13 +13,21 @@ export function dateInZone(at: Date, timeZone: string): string {
 }
 
 /**
- * Picks the snapshot to back up: the newest available automated one, or the newest of a given
- * date (in the configured time zone). Pure, so the rules are tested without RDS.
+ * Picks the snapshot to back up: the newest available one (of the configured types), or the
+ * newest of a given date (in the configured time zone). Pure, so the rules are tested without RDS.
  */
 export function pickSnapshot(
   snapshots: SnapshotInfo[],
-  opts: { date: string | null; timeZone: string; now: Date; maxAgeHours: number; instanceId: string },
+  opts: {
+    date: string | null;
+    timeZone: string;
+    now: Date;
+    maxAgeHours: number;
+    instanceId: string;
+    types?: readonly SnapshotType[];
+  },
 ): SnapshotInfo {
+  const kind = `${(opts.types ?? ['automated']).join(' or ')} snapshot`;
   const available = snapshots
     .filter((s) => s.status === 'available')
     .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
@@ -30,7 +38,7 @@ export function pickSnapshot(
     if (!found) {
       throw new OffsiteError(
         'SNAPSHOT_NOT_FOUND',
-        `no available automated snapshot of ${opts.instanceId} was taken on ${opts.date} (${opts.timeZone}); ` +
+        `no available ${kind} of ${opts.instanceId} was taken on ${opts.date} (${opts.timeZone}); ` +
           `dates with one: ${dates.length > 0 ? dates.join(', ') : 'none'}`,
         {
           hint: 'pick one of the listed dates; RDS keeps automated snapshots for the retention period only (max 35 days)',
@@ -42,8 +50,10 @@ export function pickSnapshot(
 
   const newest = available[0];
   if (!newest) {
-    throw new OffsiteError('SNAPSHOT_NOT_FOUND', `${opts.instanceId} has no available automated snapshot`, {
-      hint: 'check source.instanceId and that automated backups are enabled on it',
+    throw new OffsiteError('SNAPSHOT_NOT_FOUND', `${opts.instanceId} has no available ${kind}`, {
+      hint:
+        'check source.instanceId and that automated backups are enabled on it; if AWS Backup manages its backups, ' +
+        'set source.snapshot.types: [automated, awsbackup]',
     });
   }
   const ageHours = (opts.now.getTime() - newest.createdAt.getTime()) / 3_600_000;
@@ -70,13 +80,15 @@ export const locateStage: StageDefinition = {
   failureCode: 'SNAPSHOT_NOT_FOUND',
   async run(ctx) {
     const { source, dump, scratch } = ctx.config;
-    const snapshots = await ctx.deps.rds.listAutomatedSnapshots(source.instanceId, ctx.signal);
+    const types = source.snapshot.types;
+    const snapshots = await ctx.deps.rds.listSnapshots(source.instanceId, types, ctx.signal);
     const snapshot = pickSnapshot(snapshots, {
       date: ctx.requestedDate,
       timeZone: source.snapshot.timeZone,
       now: ctx.deps.now(),
       maxAgeHours: source.snapshot.maxSnapshotAgeHours,
       instanceId: source.instanceId,
+      types,
     });
     ctx.snapshot = snapshot;
     ctx.log.info({ snapshot: snapshot.id, createdAt: snapshot.createdAt.toISOString() }, 'snapshot located');

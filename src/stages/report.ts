@@ -34,9 +34,19 @@ async function writeAtomically(path: string, text: string): Promise<void> {
 }
 
 /**
- * report: the RunReport as JSON, Markdown and a self-contained HTML page, locally and in the store (beside the backups, so
- * the history survives this machine). Always runs; a failure here fails the run but never
- * unpublishes a backup.
+ * Whether the run's report goes to the store too. Only once the run asked RDS for its temporary
+ * instance: a run that failed before (a wrong argument, a missing snapshot, an unreachable
+ * service) spent nothing and made nothing, and its report in a bucket under a compliance lock
+ * could not be deleted for `objectLock.days`. Its report stays in reportDir.
+ */
+export function reportGoesToStore(ctx: RunContext): boolean {
+  return ctx.instance !== undefined;
+}
+
+/**
+ * report: the RunReport as JSON, Markdown and a self-contained HTML page, locally and (see
+ * reportGoesToStore) in the store, beside the backups, so the history survives this machine.
+ * Always runs; a failure here fails the run but never unpublishes a backup.
  */
 export async function writeRunReport(ctx: RunContext, outcome: StagesOutcome): Promise<RunReport> {
   const started = Date.now();
@@ -50,12 +60,22 @@ export async function writeRunReport(ctx: RunContext, outcome: StagesOutcome): P
   const withStage: StagesOutcome = { ...outcome, stages: [...outcome.stages, stage] };
   ctx.reportPaths.html ??= ctx.reportPaths.json.replace(/\.json$/, '.html');
   let report = buildRunReport(ctx, withStage, ctx.deps.now());
+  const toStore = reportGoesToStore(ctx);
   try {
     const json = `${JSON.stringify(report, null, 2)}\n`;
-    const html = renderRunPage(report, await earlierRuns(ctx));
+    // Trend charts need the store; a run that never reached it renders without them.
+    const html = renderRunPage(report, toStore ? await earlierRuns(ctx) : []);
     await writeAtomically(ctx.reportPaths.json, json);
     await writeAtomically(ctx.reportPaths.markdown, renderMarkdown(report));
     await writeAtomically(ctx.reportPaths.html, html);
+    if (!toStore) {
+      ctx.log.info(
+        { report: ctx.reportPaths.json },
+        'report kept locally only: the run ended before a temporary instance was requested',
+      );
+      stage.durationMs = Date.now() - started;
+      return report;
+    }
     const { prefix } = ctx.config.store;
     const key = reportKey(prefix, ctx.config.name, ctx.runId);
     await ctx.deps.store.put(key, Buffer.from(json), Buffer.byteLength(json), AbortSignal.timeout(120_000));

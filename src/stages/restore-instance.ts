@@ -1,3 +1,5 @@
+import { networkInterfaces } from 'node:os';
+import { failureOf, toOffsiteError } from '../classify/classify-error.ts';
 import { OffsiteError } from '../errors.ts';
 import type { InstanceInfo, PgTarget } from '../pipeline/ports.ts';
 import type { RunContext } from '../pipeline/run-context.ts';
@@ -59,23 +61,130 @@ export const restoreStage: StageDefinition = {
     // PostgreSQL on RDS cannot take a password at restore: set a fresh one, then wait until it works.
     const password = ctx.deps.newPassword();
     await ctx.deps.rds.setMasterPassword(id, password, ctx.signal);
-    const info = await waitForInstance(ctx, id, 'the new master password', (i) =>
-      passwordWorks(ctx, i, password),
-    );
+    const info = await waitForInstance(ctx, id, 'the new master password', passwordWorks(ctx, id, password));
     ctx.instance.target = guardTarget(ctx, info, password);
     return undefined;
   },
 };
 
-async function passwordWorks(ctx: RunContext, info: InstanceInfo, password: string): Promise<boolean> {
-  if (!info.endpoint) return false;
-  try {
-    const session = await ctx.deps.connect(targetOf(ctx, info, password));
-    await session.close();
-    return true;
-  } catch {
-    return false; // the reset is applied asynchronously; RDS may still say available meanwhile
+/** How long the new master password may be refused: RDS applies a change within minutes. */
+const PASSWORD_APPLY_LIMIT_MS = 10 * 60_000;
+
+/**
+ * Whether the new master password lets us in yet. Only the answers that mean "not yet" are
+ * retried, for PASSWORD_APPLY_LIMIT_MS: the password refused (28P01; RDS applies the change
+ * asynchronously and may say available meanwhile) or the server starting (57P03). Anything else
+ * (a wrong database, a security group or route that does not admit this machine, DNS) cannot
+ * mend itself: it fails at once, before the instance bills for a wait that ends in a timeout.
+ */
+function passwordWorks(
+  ctx: RunContext,
+  id: string,
+  password: string,
+): (info: InstanceInfo) => Promise<boolean> {
+  let refusedSince: number | undefined;
+  return async (info) => {
+    if (!info.endpoint) return false;
+    try {
+      const session = await ctx.deps.connect(targetOf(ctx, info, password));
+      await session.close();
+      return true;
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      const kind = failureOf(err)?.kind;
+      if (kind !== 'password' && kind !== 'starting')
+        throw await connectFailure(ctx, id, info, password, err);
+      refusedSince ??= Date.now();
+      if (Date.now() - refusedSince < PASSWORD_APPLY_LIMIT_MS) return false;
+      const minutes = PASSWORD_APPLY_LIMIT_MS / 60_000;
+      throw kind === 'password'
+        ? new OffsiteError(
+            'ACCESS_DENIED',
+            `the temporary instance ${id} still refuses the new master password ${minutes} min after it was set`,
+            {
+              hint: 'RDS did not apply the ModifyDBInstance password change: see the instance events; a master password managed in Secrets Manager cannot be set this way',
+              cause: err,
+            },
+          )
+        : toOffsiteError(err, 'RESTORE_FAILED');
+    }
+  };
+}
+
+/** Why connecting to the temporary instance failed, as the error that ends the run. */
+async function connectFailure(
+  ctx: RunContext,
+  id: string,
+  info: InstanceInfo,
+  password: string,
+  err: unknown,
+): Promise<OffsiteError> {
+  const failure = failureOf(err);
+  const { address, port } = info.endpoint!;
+  const database = ctx.config.source.database;
+  if (failure?.kind === 'no-database') {
+    const names = await databasesOf(ctx, info, password);
+    return new OffsiteError(
+      'DATABASE_NOT_FOUND',
+      `the snapshot has no database "${database}" (source.database; the server says: ${failure.reason}); ` +
+        `the databases of the temporary instance ${id}: ${typeof names === 'string' ? names : names.join(', ') || 'none'}`,
+      { hint: 'set source.database to the database to back up', cause: err },
+    );
   }
+  if (failure?.kind === 'unreachable') {
+    const mine = thisMachineAddresses();
+    return new OffsiteError(
+      'UNREACHABLE',
+      `cannot reach the temporary instance ${id} at ${address}:${port}: ${failure.reason}`,
+      {
+        hint:
+          `RDS made the instance, but this machine cannot connect to it: the security groups ` +
+          `(source.tempInstance.securityGroupIds) must admit this machine on port ${port}` +
+          `${mine.length > 0 ? ` (its addresses: ${mine.join(', ')}; or its NAT's public address)` : ''}, ` +
+          `and a route must lead from here to the VPC of source.tempInstance.subnetGroup (same VPC, peering or VPN, with DNS resolving the endpoint)`,
+        cause: err,
+      },
+    );
+  }
+  const error = toOffsiteError(err, 'RESTORE_FAILED');
+  return new OffsiteError(error.code, `connecting to the temporary instance ${id}: ${error.message}`, {
+    hint: error.hint,
+    cause: err,
+  });
+}
+
+/** The databases of the temporary instance (read from `postgres` or `template1`), or why not. */
+async function databasesOf(
+  ctx: RunContext,
+  info: InstanceInfo,
+  password: string,
+): Promise<string[] | string> {
+  let why = '';
+  for (const database of ['postgres', 'template1']) {
+    try {
+      const session = await ctx.deps.connect({ ...targetOf(ctx, info, password), database });
+      try {
+        const rows = await session.query<{ datname: string }>(
+          // rdsadmin is RDS's own, and no master user may connect to it.
+          "SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'rdsadmin' ORDER BY 1",
+        );
+        return rows.map((r) => r.datname);
+      } finally {
+        await session.close();
+      }
+    } catch (err) {
+      why = (err as Error).message;
+    }
+  }
+  return `not listed (${why})`;
+}
+
+/** This machine's own addresses, for a hint about what a security group must admit. */
+function thisMachineAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a && !a.internal && a.family === 'IPv4')
+    .map((a) => a!.address);
 }
 
 function targetOf(ctx: RunContext, info: InstanceInfo, password: string): PgTarget {

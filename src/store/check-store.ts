@@ -3,6 +3,7 @@
 // its name and each chunk in it must decompress to its hash. A problem names the backups that
 // depend on the damaged pack or chunk: those are the ones at risk.
 import pLimit from 'p-limit';
+import { toOffsiteError } from '../classify/classify-error.ts';
 import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
 import { type BackupRef, listBackups, readManifest } from './backups.ts';
@@ -28,6 +29,13 @@ export interface StoreCheckResult {
   packsRead: number;
   chunksRead: number;
   problems: StoreProblem[];
+}
+
+/** Errors that say nothing about the store's contents: the network, the credentials. */
+const CANNOT_READ = new Set(['UNREACHABLE', 'ACCESS_DENIED', 'CREDENTIALS_INVALID', 'CREDENTIALS_MISSING']);
+
+function cannotRead(err: unknown): boolean {
+  return CANNOT_READ.has(toOffsiteError(err, 'STORE_CORRUPT').code);
 }
 
 /** A pack as the manifests reference it. */
@@ -109,8 +117,9 @@ export async function checkStore(
         try {
           bytes = await readSizedObject(store, key, use.size, opts.signal);
         } catch (err) {
-          // One unreadable pack is a finding, not the end of the check.
-          if (opts.signal?.aborted) throw err;
+          // One unreadable pack is a finding, not the end of the check; a store that cannot be
+          // reached (or refuses these credentials) is not damage, and ends the check.
+          if (opts.signal?.aborted || cannotRead(err)) throw err;
           const detail = (err as Error).message;
           problems.push({ kind: 'unreadable-pack', key, detail, backups: [...use.backups] });
           return;

@@ -1,6 +1,6 @@
 import { createHash, hash as cryptoHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import { OffsiteError } from '../errors.ts';
+import { isAbort, toOffsiteError } from '../classify/classify-error.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
 import { ChunkEncoder } from './chunk-codec.ts';
 import type { ChunkIndex } from './chunk-index.ts';
@@ -186,7 +186,8 @@ export class ChunkWriter {
     const key = packKey(packs, id);
     const job = this.uploading(async () => {
       await store.put(key, body, body.length, signal).catch((err: unknown) => {
-        throw new OffsiteError('UPLOAD_FAILED', `${key}: ${(err as Error).message}`, { cause: err });
+        // The store's errors name the object and say why (unreachable, denied, no bucket…).
+        throw isAbort(err) ? err : toOffsiteError(err, 'UPLOAD_FAILED');
       });
       index.addPack(id, body.length);
       let offset = 0;

@@ -1,6 +1,7 @@
 import { createStore } from '../../adapters/create-deps.ts';
 import { EXIT } from '../../errors.ts';
 import { checkStore } from '../../store/check-store.ts';
+import { emptyLocationError, pipelineLocation, readingLocation } from '../../store/store-location.ts';
 import { loadStorePipelineFor, onePipeline, usageError } from '../arguments.ts';
 import type { Command } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
@@ -41,6 +42,9 @@ the backups that depend on it.`,
       [1, 'a pack is missing or a chunk is damaged (each is listed with the backups at risk)'],
       [2, 'bad usage or an invalid pipeline file'],
       [3, 'the store credentials are missing'],
+      [4, 'the store could not be reached (network, DNS, TLS): not damage; try again'],
+      [5, 'the store refused the key (its capabilities)'],
+      [7, 'no backups at the store location (it names the location and the likely cause)'],
     ],
   },
   async run({ args, log, signal }) {
@@ -51,18 +55,28 @@ the backups that depend on it.`,
     );
     const config = await loadStorePipelineFor(onePipeline(positionals, 'check'), log);
     const store = createStore(config.store);
-    const result = await checkStore(store, {
+    // No backups at all is a wrong location (or nothing published), never "ok" (exit 7).
+    const where = {
       prefix: config.store.prefix,
       pipeline: config.name,
-      readPercent: percent,
-      concurrency: config.store.concurrency,
+      lookingFor: 'backups' as const,
       signal,
-    });
+    };
+    const result = await readingLocation(store, where, () =>
+      checkStore(store, {
+        prefix: config.store.prefix,
+        pipeline: config.name,
+        readPercent: percent,
+        concurrency: config.store.concurrency,
+        signal,
+      }),
+    );
+    if (result.backups.length === 0) throw await emptyLocationError(store, where);
     log.info({ ...result, problems: result.problems.length }, 'store checked');
     if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
       const out: string[] = [
-        `${store.location}: ${result.backups.length} backups, ${result.packsReferenced} packs (${result.chunksReferenced} chunks) referenced, ${result.packsRead} packs (${result.chunksRead} chunks) read back`,
+        `${pipelineLocation(store, config.store.prefix, config.name)}: ${result.backups.length} backups, ${result.packsReferenced} packs (${result.chunksReferenced} chunks) referenced, ${result.packsRead} packs (${result.chunksRead} chunks) read back`,
       ];
       for (const p of result.problems) {
         out.push(

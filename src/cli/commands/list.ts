@@ -2,6 +2,7 @@ import { createStore } from '../../adapters/create-deps.ts';
 import { EXIT } from '../../errors.ts';
 import { listBackups, readManifest } from '../../store/backups.ts';
 import { readObject } from '../../store/read-chunk.ts';
+import { emptyLocationError, readingLocation } from '../../store/store-location.ts';
 import { loadStorePipelineFor, onePipeline } from '../arguments.ts';
 import type { Command } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
@@ -48,10 +49,13 @@ the bytes its run uploaded (what it added to the store after deduplication).`,
     flags: [['--json', 'print the backups as a JSON array']],
     examples: ['offsite list app-prod', 'offsite list app-prod --json | jq -r ".[-1].id"'],
     exits: [
-      [0, 'listed (an empty store lists no backups)'],
+      [0, 'listed'],
       [1, 'the store could not be read or a manifest is damaged'],
       [2, 'bad usage or an invalid pipeline file'],
       [3, 'the store credentials are missing'],
+      [4, 'the store could not be reached'],
+      [5, 'the store refused the key'],
+      [7, 'no backups at the store location'],
     ],
   },
   async run({ args, log, signal }) {
@@ -63,7 +67,18 @@ the bytes its run uploaded (what it added to the store after deduplication).`,
     const config = await loadStorePipelineFor(pipeline, log);
     const store = createStore(config.store);
     const lines: BackupLine[] = [];
-    for (const ref of await listBackups(store, config.store.prefix, config.name, signal)) {
+    const location = {
+      prefix: config.store.prefix,
+      pipeline: config.name,
+      lookingFor: 'backups' as const,
+      signal,
+    };
+    const backups = await readingLocation(store, location, () =>
+      listBackups(store, config.store.prefix, config.name, signal),
+    );
+    // No backups is a wrong location (or nothing published yet), never an empty list (exit 7).
+    if (backups.length === 0) throw await emptyLocationError(store, location);
+    for (const ref of backups) {
       const m = await readManifest(store, ref.manifestKey, signal);
       const report = await fromReport(store, m.report.key, signal);
       lines.push({

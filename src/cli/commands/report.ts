@@ -8,6 +8,7 @@ import { renderIndexPage } from '../../report/html/index-page.ts';
 import { renderRunPage } from '../../report/html/run-page.ts';
 import { renderMarkdown } from '../../report/markdown.ts';
 import type { RunReport } from '../../report/run-report.ts';
+import { emptyLocationError, pipelineLocation, readingLocation } from '../../store/store-location.ts';
 import { checkDate, loadStorePipelineFor, onePipeline } from '../arguments.ts';
 import type { Command } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
@@ -84,6 +85,9 @@ one day's run as Markdown; --html writes an index page and one page per run.`,
       [1, 'the store could not be read'],
       [2, 'bad usage or an invalid pipeline file'],
       [3, 'the store credentials are missing, or no run of --date is in the store'],
+      [4, 'the store could not be reached'],
+      [5, 'the store refused the key'],
+      [7, 'no runs at the store location (it names the location and the likely cause)'],
     ],
   },
   async run({ args, log, signal }) {
@@ -103,20 +107,22 @@ one day's run as Markdown; --html writes an index page and one page per run.`,
     checkDate(values.date);
     const config = await loadStorePipelineFor(pipeline, log);
     const store = createStore(config.store);
-    const { reports, unreadable } = await readRunHistory(store, config.store.prefix, config.name, { signal });
+    const where = { prefix: config.store.prefix, pipeline: config.name, lookingFor: 'runs' as const, signal };
+    const { reports, unreadable } = await readingLocation(store, where, () =>
+      readRunHistory(store, config.store.prefix, config.name, { signal }),
+    );
     for (const u of unreadable) log.warn({ key: u.key, err: u.error }, 'a stored run report is unreadable');
+    // No runs at all is a wrong location (or no run got far), never an empty table (exit 7).
+    if (reports.length === 0 && unreadable.length === 0) throw await emptyLocationError(store, where);
+    const location = pipelineLocation(store, config.store.prefix, config.name);
 
     const date = values.date;
     const onDate = date ? reports.filter((r) => summarizeRun(r).date === date) : reports;
     if (date && onDate.length === 0) {
       const dates = [...new Set(reports.map((r) => summarizeRun(r).date))];
-      throw new OffsiteError(
-        'BACKUP_NOT_FOUND',
-        `no run of ${config.name} for ${date} in ${store.location}`,
-        {
-          hint: `dates with a run: ${dates.length > 0 ? dates.join(', ') : 'none'}`,
-        },
-      );
+      throw new OffsiteError('BACKUP_NOT_FOUND', `no run of ${config.name} for ${date} at ${location}`, {
+        hint: `dates with a run: ${dates.length > 0 ? dates.join(', ') : 'none'}`,
+      });
     }
     // --date shows one run: the latest of that day (a rerun supersedes the nightly run).
     const shown = date ? onDate.slice(-1) : reports;
@@ -127,7 +133,7 @@ one day's run as Markdown; --html writes an index page and one page per run.`,
         ? shown[0]
         : {
             pipeline: config.name,
-            store: store.location,
+            store: location,
             runs: reports.map(summarizeRun),
             unreadable,
             html: htmlIndex,
@@ -139,7 +145,7 @@ one day's run as Markdown; --html writes an index page and one page per run.`,
       process.stdout.write(
         reports.length > 0
           ? table(reports.map(summarizeRun))
-          : `no runs of ${config.name} in ${store.location}\n`,
+          : `no readable runs of ${config.name} at ${location}\n`,
       );
     }
     if (htmlIndex) process.stderr.write(`html: ${htmlIndex}\n`);

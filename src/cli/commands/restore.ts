@@ -9,6 +9,7 @@ import type { CheckReport } from '../../report/run-report.ts';
 import { type BackupRef, listBackups, pickBackup, readManifest } from '../../store/backups.ts';
 import type { Manifest } from '../../store/manifest.ts';
 import { restoreBackup } from '../../store/restore-backup.ts';
+import { emptyLocationError, readingLocation } from '../../store/store-location.ts';
 import { checkDate, loadStorePipelineFor, onePipeline, usageError } from '../arguments.ts';
 import type { Command } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
@@ -72,6 +73,9 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
         3,
         'no such backup, store credentials missing, the target unreachable or not empty (without --force), no suitable pg_restore',
       ],
+      [4, 'the store or the target could not be reached'],
+      [5, 'the store or the target refused the credentials'],
+      [7, 'no backups at the store location'],
     ],
   },
   async run({ args, log, signal }) {
@@ -119,12 +123,18 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
     const to = values.to ? parseTargetUrl(values.to) : null;
     const config = await loadStorePipelineFor(pipeline, log);
     const store = createStore(config.store);
-    const backups = await listBackups(store, config.store.prefix, config.name, signal);
+    const location = {
+      prefix: config.store.prefix,
+      pipeline: config.name,
+      lookingFor: 'backups' as const,
+      signal,
+    };
+    const backups = await readingLocation(store, location, () =>
+      listBackups(store, config.store.prefix, config.name, signal),
+    );
+    if (backups.length === 0) throw await emptyLocationError(store, location);
     const chosen = values.latest
-      ? (backups.at(-1) ??
-        (() => {
-          throw new OffsiteError('BACKUP_NOT_FOUND', `no backup of ${config.name} in ${store.location}`);
-        })())
+      ? backups.at(-1)!
       : pickBackup(backups, { date: values.date, id: values.backup });
     const manifest = await readManifest(store, chosen.manifestKey, signal);
     if (!to) {

@@ -28,7 +28,11 @@ export function instanceFields(state: EmulatorState, r: InstanceRecord): XmlFiel
     DBName: r.dbName,
     Endpoint:
       created && r.cluster
-        ? { Address: r.cluster.host, Port: r.cluster.port, HostedZoneId: 'Z2R2ITUGPM61AM' }
+        ? {
+            Address: r.unreachableAt?.host ?? r.cluster.host,
+            Port: r.unreachableAt?.port ?? r.cluster.port,
+            HostedZoneId: 'Z2R2ITUGPM61AM',
+          }
         : undefined,
     AllocatedStorage: 20,
     InstanceCreateTime: created ? r.createdAt : undefined,

@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startCluster } from '../../support/postgres-cluster.ts';
-import { planRestore } from './faults.ts';
+import { planRestore, unreachableEndpoint } from './faults.ts';
 import { instanceFields } from './instances.ts';
 import {
   boolParam,
@@ -72,7 +72,10 @@ export function restoreDBInstanceFromDBSnapshot(state: EmulatorState, params: Pa
   };
   state.instances.set(id, record);
   const plan = planRestore(state.faults);
-  record.startup = state.background(() => startCopy(state, record, snapshot));
+  if (plan.endpoint) record.unreachableAt = unreachableEndpoint(plan.endpoint, id);
+  // An instance that ends in a dead-end status never serves: RDS shows it without an endpoint.
+  if (plan.outcome === 'available')
+    record.startup = state.background(() => startCopy(state, record, snapshot));
   void state.background(async () => {
     await Promise.all([record.startup, state.transition()]);
     if (record.status !== 'creating' || plan.stuck) return; // e.g. deleted meanwhile

@@ -1,7 +1,7 @@
 /** The HTTP front: RDS Query API on POST (or GET with a query string), plus GET /_emulator/state. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { throttleIfInjected } from './faults.ts';
+import { denyIfInjected, throttleIfInjected } from './faults.ts';
 import { deleteDBInstance, describeDBInstances, modifyDBInstance } from './instances.ts';
 import {
   type Params,
@@ -68,6 +68,7 @@ async function handle(
   let xml: string;
   try {
     throttleIfInjected(state.faults, action);
+    denyIfInjected(state.faults, action);
     const run = ACTIONS[action];
     if (!run) throw new RdsError('InvalidAction', `The action ${action} is not valid for this web service.`);
     xml = renderResult(action, run(state, params));

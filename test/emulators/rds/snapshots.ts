@@ -104,9 +104,10 @@ export function describeDBSnapshots(state: EmulatorState, params: Params): XmlFi
   if (snapshotId) snapshots = [state.snapshot(snapshotId)];
   const instanceId = params['DBInstanceIdentifier'];
   if (instanceId) snapshots = snapshots.filter((s) => s.sourceId === normalizeId(instanceId));
-  // Without SnapshotType RDS lists automated and manual; shared/public/awsbackup ones don't exist here.
+  // Without SnapshotType RDS lists automated and manual ones; AWS Backup's only when asked for
+  // (shared and public ones don't exist here).
   const type = params['SnapshotType'];
-  if (type) snapshots = snapshots.filter((s) => s.type === type);
+  snapshots = snapshots.filter((s) => (type ? s.type === type : s.type !== 'awsbackup'));
   for (const filter of listParam(params, 'Filters')) {
     const name = filter['Name'] ?? '';
     const matches = FILTERS[name];

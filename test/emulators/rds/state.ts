@@ -38,6 +38,8 @@ export interface InstanceRecord {
   /** Settles once a restored copy's Postgres is up or has failed to start; never rejects. */
   startup: Promise<void>;
   startupError?: string;
+  /** Where it says its endpoint is instead of its Postgres (the `endpoint` fault). */
+  unreachableAt?: { host: string; port: number };
 }
 
 export interface SnapshotRecord {

@@ -13,8 +13,11 @@ export interface RdsEmulatorOptions {
 export interface RdsFaults {
   /** The next `times` calls of these actions ('*' for any) answer 400 Throttling "Rate exceeded". */
   throttle?: { actions: string[]; times: number };
-  /** Restores requested while set end in this status instead of 'available'. */
-  restoreOutcome?: 'incompatible-restore' | 'failed';
+  /**
+   * Restores requested while set end in this status instead of 'available': one of the statuses
+   * an RDS instance never leaves by itself. No Postgres is started for them (no endpoint).
+   */
+  restoreOutcome?: DeadEndStatus;
   /** Restores requested while set never leave 'creating' (the Postgres still starts, so delete works). */
   stuckInCreating?: boolean;
   /** Overrides the emulator's transitionMs while set. */
@@ -30,7 +33,31 @@ export interface RdsFaults {
    * cleared, then finish; stop() cleans them up either way.
    */
   deleteHangs?: boolean;
+  /**
+   * Instances restored while set report an endpoint this machine cannot connect to, as when a
+   * security group or route does not admit the runner: 'refuses' (a port where nothing listens:
+   * connection refused) or 'unresolvable' (a host name that does not resolve: DNS).
+   */
+  endpoint?: 'refuses' | 'unresolvable';
+  /**
+   * These actions answer 403 AccessDenied while set, as RDS does when the caller's IAM policy
+   * does not allow them.
+   */
+  denyActions?: string[];
 }
+
+/** Statuses a restored instance can end in besides 'available' (RDS's dead ends). */
+export type DeadEndStatus =
+  | 'failed'
+  | 'incompatible-restore'
+  | 'incompatible-parameters'
+  | 'incompatible-network'
+  | 'incompatible-credentials'
+  | 'restore-error'
+  | 'insufficient-capacity'
+  | 'inaccessible-encryption-credentials'
+  | 'inaccessible-encryption-credentials-recoverable'
+  | 'storage-full';
 
 export interface RecordedRequest {
   action: string;
@@ -47,11 +74,11 @@ export type InstanceStatus =
   | 'available'
   | 'resetting-master-credentials'
   | 'deleting'
-  | 'failed'
-  | 'incompatible-restore';
+  | DeadEndStatus;
 
 export type SnapshotStatus = 'available' | 'creating';
-export type SnapshotType = 'automated' | 'manual';
+/** awsbackup: taken by AWS Backup; DescribeDBSnapshots lists them only when asked for that type. */
+export type SnapshotType = 'automated' | 'manual' | 'awsbackup';
 
 export interface InstanceSummary {
   id: string;
