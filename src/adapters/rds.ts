@@ -3,6 +3,7 @@ import {
   DeleteDBInstanceCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
+  DescribeDBSubnetGroupsCommand,
   ModifyDBInstanceCommand,
   RDSClient,
   RestoreDBInstanceFromDBSnapshotCommand,
@@ -153,6 +154,24 @@ export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
           },
         )
         .catch(rethrow);
+    },
+
+    async describeSubnetGroup(name, signal) {
+      try {
+        const out = await client.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name }), {
+          abortSignal: signal,
+        });
+        const found = out.DBSubnetGroups?.[0];
+        if (!found) return null;
+        return {
+          name: found.DBSubnetGroupName ?? name,
+          vpcId: found.VpcId ?? '',
+          status: found.SubnetGroupStatus ?? 'unknown',
+        };
+      } catch (err) {
+        if (errorName(err) === 'DBSubnetGroupNotFoundFault') return null;
+        return rethrow(err);
+      }
     },
 
     async deleteInstance(instanceId, signal) {
