@@ -3,6 +3,8 @@
 // Everything it starts, it stops; with --json, stdout holds the RunReport alone.
 // npm run demo -- --scenario dedup [--json]: two nightly runs over two consecutive days (an
 // application-like day of change between them) into one store; --json prints { day1, day2 }.
+// npm run demo -- --scenario doctor [--json]: `offsite doctor pipelines/demo.yaml` in the local
+// world; --json prints the doctor's { status, checks } object alone.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,7 +13,7 @@ import { usageErrorFromParse } from '../src/cli/parse-args.ts';
 import type { RunReport } from '../src/report/run-report.ts';
 import { type LocalWorld, startLocalWorld } from '../test/support/local-world.ts';
 
-const HELP = `Usage: npm run demo [-- --scenario nightly|dedup] [--json] [--scale N]
+const HELP = `Usage: npm run demo [-- --scenario nightly|dedup|doctor] [--json] [--scale N]
 
 Starts the local world (the RDS emulator with a source instance and 3 days of automated
 snapshots, a local S3 server), runs \`offsite run pipelines/demo.yaml\` as a subprocess, prints
@@ -20,13 +22,16 @@ a summary and where the report is, checks no temporary instance is left, and sto
 Flags (after npm's "--"):
   --scenario nightly  one nightly run (the default)
   --scenario dedup    two nights over two days of change into one store; shows what day 2 uploaded
-  --json              print the RunReport JSON alone on stdout (dedup: { day1, day2 }); use npm run -s
+  --scenario doctor   offsite doctor pipelines/demo.yaml: every check a run needs, one line each
+  --json              print the RunReport JSON alone on stdout (dedup: { day1, day2 }; doctor: its
+                      { status, checks }); use npm run -s
   --scale N           size of the demo database (default 0.5; 1 is about 10 MB of table data)
   -h, --help          show this help
 
 Examples:
   npm run demo
   npm run -s demo -- --scenario dedup --json | jq .day2.backup
+  npm run -s demo -- --scenario doctor --json | jq .status
 
 Exit codes: offsite's (0 published, 1 failed, 2 bad usage, 3 precondition missing); 1 also when a
 temporary instance was left behind; 130/143 when interrupted.
@@ -71,8 +76,8 @@ async function shutdown(code: number): Promise<never> {
 process.on('SIGINT', () => void shutdown(130));
 process.on('SIGTERM', () => void shutdown(143));
 
-if (values.scenario !== 'nightly' && values.scenario !== 'dedup') {
-  say(`unknown --scenario ${values.scenario}: use nightly (the default) or dedup`);
+if (!['nightly', 'dedup', 'doctor'].includes(values.scenario)) {
+  say(`unknown --scenario ${values.scenario}: use nightly (the default), dedup or doctor`);
   process.exit(2);
 }
 if (!(Number(values.scale) > 0)) {
@@ -82,6 +87,7 @@ if (!(Number(values.scale) > 0)) {
 
 try {
   if (values.scenario === 'dedup') await dedupScenario();
+  if (values.scenario === 'doctor') await doctorScenario();
   say('starting the local world: source Postgres + 3 days of automated snapshots, RDS emulator, local S3');
   world = await startLocalWorld({ days: 3, scale: Number(values.scale), runDir });
   for (const s of world.snapshots) say(`  snapshot ${s.id} (${s.at.toISOString()})`);
@@ -120,6 +126,27 @@ try {
 } catch (err) {
   say(`failed: ${(err as Error).stack ?? err}`);
   await shutdown(1);
+}
+
+/** offsite doctor against the local world: every check a nightly run needs. */
+async function doctorScenario(): Promise<never> {
+  say('starting the local world: source Postgres + 1 automated snapshot, RDS emulator, local S3');
+  world = await startLocalWorld({ days: 1, scale: Number(values.scale), runDir });
+  say('running: offsite doctor pipelines/demo.yaml');
+  const child = await execa(
+    process.execPath,
+    ['bin/offsite.js', 'doctor', 'pipelines/demo.yaml', ...(values.json ? ['--json'] : [])],
+    {
+      env: world.env(),
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+      stdout: 'inherit',
+      stderr: 'inherit',
+    },
+  );
+  if (!values.json) say(`offsite doctor exited with ${child.exitCode}`);
+  return shutdown(child.exitCode ?? 1);
 }
 
 /** Two runs, day 1 then day 2, into one store: what the second one uploads is what changed. */

@@ -3,6 +3,7 @@ import {
   DeleteDBInstanceCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
+  DescribeDBSubnetGroupsCommand,
   ModifyDBInstanceCommand,
   RDSClient,
   RestoreDBInstanceFromDBSnapshotCommand,
@@ -152,6 +153,24 @@ export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
           },
         )
         .catch(failed(`ModifyDBInstance (a new master password for ${instanceId})`));
+    },
+
+    async describeSubnetGroup(name, signal) {
+      try {
+        const out = await client.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name }), {
+          abortSignal: signal,
+        });
+        const found = out.DBSubnetGroups?.[0];
+        if (!found) return null;
+        return {
+          name: found.DBSubnetGroupName ?? name,
+          vpcId: found.VpcId ?? '',
+          status: found.SubnetGroupStatus ?? 'unknown',
+        };
+      } catch (err) {
+        if (errorName(err) === 'DBSubnetGroupNotFoundFault') return null;
+        return rethrow(err);
+      }
     },
 
     async deleteInstance(instanceId, signal) {

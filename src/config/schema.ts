@@ -84,6 +84,13 @@ const scratchSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+const metricsSchema = z.strictObject({
+  /** node_exporter's textfile collector directory: offsite_<pipeline>.prom is replaced there after each run. */
+  textfileDir: z.string().min(1).optional(),
+  /** A Pushgateway: after each run the metrics are PUT to <url>/metrics/job/offsite/pipeline/<name>. */
+  pushgatewayUrl: z.url().optional(),
+});
+
 /** A pipeline file (pipelines/*.yaml) after environment interpolation. */
 export const pipelineSchema = z.strictObject({
   /** Pipeline name: lowercase letters, digits and hyphens (it becomes part of RDS identifiers). */
@@ -108,6 +115,8 @@ export const pipelineSchema = z.strictObject({
   anomalies: anomaliesSchema.default(() => anomaliesSchema.parse({})),
   /** File sets backed up beside the database (media directories and the like). */
   files: filesSchema.default([]),
+  /** Prometheus metrics of each run (src/report/metrics.ts names them). */
+  metrics: metricsSchema.optional(),
   /** Local directories for reports and per-run work files. */
   reportDir: z.string().default('.offsite/reports'),
   workDir: z.string().default('.offsite/work'),

@@ -36,6 +36,13 @@ export interface RestoreRequest {
   tags: Record<string, string>;
 }
 
+/** A DB subnet group, as much of it as offsite needs. */
+export interface SubnetGroupInfo {
+  name: string;
+  vpcId: string;
+  status: string;
+}
+
 /** The subset of RDS that offsite uses. */
 export interface RdsPort {
   /** The source's snapshots of these types (every status). */
@@ -50,6 +57,8 @@ export interface RdsPort {
   /** null when the instance does not exist (any more). */
   describeInstance(instanceId: string, signal?: AbortSignal): Promise<InstanceInfo | null>;
   setMasterPassword(instanceId: string, password: string, signal?: AbortSignal): Promise<void>;
+  /** null when no DB subnet group has this name (offsite doctor checks the temporary instance's). */
+  describeSubnetGroup(name: string, signal?: AbortSignal): Promise<SubnetGroupInfo | null>;
   /**
    * Deletes without a final snapshot and without keeping automated backups. `busy`: RDS refused
    * because of a transitional state (try again shortly).

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { exportRunMetrics } from '../adapters/metrics-export.ts';
 import { callFailed } from '../classify/classify-error.ts';
 import type { PipelineConfig } from '../config/schema.ts';
 import type { RunReport } from '../report/run-report.ts';
@@ -128,6 +129,7 @@ async function runLocked(
   log.info({ pipeline: config.name, runId, date: opts.date }, 'run started');
   const outcome = await runStages(ctx, BACKUP_STAGES);
   const report = await writeRunReport(ctx, outcome);
+  await exportRunMetrics(report, config.metrics, log);
   log.info({ status: report.status, report: report.reports.json }, `run ${report.status}`);
   return report;
 }

@@ -10,6 +10,7 @@ import { registerEmulator, unregisterEmulator } from './registry.ts';
 import { startServer } from './server.ts';
 import { automatedSnapshotId, cloneSnapshot, takeSnapshot } from './snapshots.ts';
 import { EmulatorState, normalizeId } from './state.ts';
+import { DEFAULT_SUBNET_GROUPS } from './subnet-groups.ts';
 import type { RdsEmulator, RdsEmulatorOptions } from './types.ts';
 
 export { runningEmulators } from './registry.ts';
@@ -23,7 +24,12 @@ export async function startRdsEmulator(opts: RdsEmulatorOptions = {}): Promise<R
   if (ownsWorkDir) chmodSync(workDir, 0o755);
   else mkdirSync(workDir, { recursive: true });
   const region = opts.region ?? 'us-east-1';
-  const state = new EmulatorState({ region, workDir, transitionMs: opts.transitionMs ?? 300 });
+  const state = new EmulatorState({
+    region,
+    workDir,
+    transitionMs: opts.transitionMs ?? 300,
+    subnetGroups: opts.subnetGroups ?? DEFAULT_SUBNET_GROUPS,
+  });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer(state);

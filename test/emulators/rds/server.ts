@@ -14,6 +14,7 @@ import {
 import { restoreDBInstanceFromDBSnapshot } from './restore.ts';
 import { describeDBSnapshots } from './snapshots.ts';
 import type { EmulatorState } from './state.ts';
+import { describeDBSubnetGroups } from './subnet-groups.ts';
 import { addTagsToResource, listTagsForResource, removeTagsFromResource } from './tags.ts';
 
 type Action = (state: EmulatorState, params: Params) => XmlFields | undefined;
@@ -22,6 +23,7 @@ const ACTIONS: Record<string, Action> = {
   DescribeDBSnapshots: describeDBSnapshots,
   RestoreDBInstanceFromDBSnapshot: restoreDBInstanceFromDBSnapshot,
   DescribeDBInstances: describeDBInstances,
+  DescribeDBSubnetGroups: describeDBSubnetGroups,
   ModifyDBInstance: modifyDBInstance,
   DeleteDBInstance: deleteDBInstance,
   AddTagsToResource: addTagsToResource,

@@ -74,12 +74,15 @@ export class EmulatorState {
   /** Plaintext, for leak assertions only: never part of `requests` or any response. */
   readonly masterPasswords: string[] = [];
   faults: RdsFaults = {};
+  /** DB subnet group names that exist (lowercase), for DescribeDBSubnetGroups. */
+  readonly subnetGroups: Set<string>;
   private readonly baseTransitionMs: number;
   private readonly tasks = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
 
-  constructor(opts: { region: string; workDir: string; transitionMs: number }) {
+  constructor(opts: { region: string; workDir: string; transitionMs: number; subnetGroups: string[] }) {
     this.region = opts.region;
+    this.subnetGroups = new Set(opts.subnetGroups.map((n) => n.toLowerCase()));
     this.workDir = opts.workDir;
     this.baseTransitionMs = opts.transitionMs;
   }

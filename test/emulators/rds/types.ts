@@ -8,6 +8,8 @@ export interface RdsEmulatorOptions {
   transitionMs?: number;
   /** Region in ARNs (default 'us-east-1'). */
   region?: string;
+  /** DB subnet groups DescribeDBSubnetGroups knows (default: `default` and the demo's `offsite-demo-private`). */
+  subnetGroups?: string[];
 }
 
 export interface RdsFaults {
