@@ -169,7 +169,7 @@ export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
         };
       } catch (err) {
         if (errorName(err) === 'DBSubnetGroupNotFoundFault') return null;
-        return rethrow(err);
+        return failed(`DescribeDBSubnetGroups (${name})`)(err);
       }
     },
 

@@ -36,7 +36,7 @@ export async function checkSnapshots(
   signal: AbortSignal,
 ): Promise<{ detail: string; engineVersion: string }> {
   const { instanceId, snapshot: rules } = config.source;
-  const snapshots = await rds.listAutomatedSnapshots(instanceId, signal);
+  const snapshots = await rds.listSnapshots(instanceId, rules.types, signal);
   const newest = pickSnapshot(snapshots, {
     date: null,
     timeZone: rules.timeZone,
@@ -46,7 +46,7 @@ export async function checkSnapshots(
   });
   const ageHours = (now.getTime() - newest.createdAt.getTime()) / 3_600_000;
   return {
-    detail: `${snapshots.length} automated snapshot${snapshots.length === 1 ? '' : 's'}; the newest, ${newest.id}, is ${ageHours.toFixed(1)} h old (at most ${rules.maxSnapshotAgeHours} h)`,
+    detail: `${snapshots.length} ${rules.types.join('/')} snapshot${snapshots.length === 1 ? '' : 's'}; the newest, ${newest.id}, is ${ageHours.toFixed(1)} h old (at most ${rules.maxSnapshotAgeHours} h)`,
     engineVersion: newest.engineVersion,
   };
 }
