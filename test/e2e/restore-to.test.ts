@@ -190,7 +190,7 @@ describe('offsite list', () => {
     for (const [i, l] of lines.entries())
       expect(text.stdout).toMatch(
         new RegExp(
-          `^${dayOf(i)} +${world.snapshots[i]!.id} +\\d\\d:\\d\\d +nightly +passed +never +${l.bytes} +${l.newBytes} +${ids[i]}$`,
+          `^${dayOf(i)} +${world.snapshots[i]!.id} +\\d\\d:\\d\\d +nightly +passed +never +[\\d.]+ [KMG]?i?B \\(${l.bytes}\\) +[\\d.]+ [KMG]?i?B \\(${l.newBytes}\\) +${ids[i]}$`,
           'm',
         ),
       );

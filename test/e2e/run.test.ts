@@ -77,6 +77,10 @@ describe('offsite run (local world)', () => {
     const argvs = watch.stop();
 
     expect(run.exitCode, run.stderr).toBe(0);
+    // The run ends with one plain summary line: verdict, sizes for people and in bytes, the report.
+    expect(run.stderr.trim().split('\n').at(-1)).toMatch(
+      /^offsite run demo: succeeded in .+; backup \S+ published: [\d.]+ [KMG]?i?B \(\d+ bytes\) read, [\d.]+ [KMG]?i?B \(\d+ bytes\) uploaded, (\d+)\/\1 checks passed; report: \/.+\.html$/,
+    );
     const report = run.report!;
     expect(report).toMatchObject({ schemaVersion: 1, pipeline: 'demo', status: 'succeeded', error: null });
     const newest = world.snapshots.at(-1)!;

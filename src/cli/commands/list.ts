@@ -1,5 +1,6 @@
 import { createStore } from '../../adapters/create-deps.ts';
 import { EXIT } from '../../errors.ts';
+import { formatBytes } from '../../report/format.ts';
 import { listBackups, readManifest } from '../../store/backups.ts';
 import { readObject } from '../../store/read-chunk.ts';
 import { emptyLocationError, readingLocation } from '../../store/store-location.ts';
@@ -109,8 +110,8 @@ the bytes its run uploaded (what it added to the store after deduplication).`,
         l.reason ?? 'nightly',
         l.restoreTest,
         l.lastDrill ?? 'never',
-        String(l.bytes),
-        l.newBytes === null ? 'unknown' : String(l.newBytes),
+        sizeText(l.bytes),
+        l.newBytes === null ? 'unknown' : sizeText(l.newBytes),
         l.id,
       ]),
     ];
@@ -127,3 +128,6 @@ the bytes its run uploaded (what it added to the store after deduplication).`,
     return EXIT.ok;
   },
 };
+
+// For people and for scripts alike: "12.3 MiB (12894208)".
+const sizeText = (n: number) => `${formatBytes(n)} (${n})`;

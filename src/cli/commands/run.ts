@@ -2,6 +2,8 @@ import { createDeps } from '../../adapters/create-deps.ts';
 import { preflight, preflightError } from '../../config/preflight.ts';
 import { type ErrorCode, EXIT, exitCodeFor } from '../../errors.ts';
 import { runBackup } from '../../pipeline/run-backup.ts';
+import { formatBytes, formatDuration } from '../../report/format.ts';
+import type { RunReport } from '../../report/run-report.ts';
 import { checkDate, checkRunDate, loadPipelineFor, onePipeline, resolvePipelineFile } from '../arguments.ts';
 import type { Command } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
@@ -71,14 +73,27 @@ earlier runs left behind (see \`offsite reap\`).`,
       signal,
     });
     if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else process.stderr.write(`report: ${report.reports.markdown}\n`);
     // The last lines a person or a cron mail sees: every error and what to do about it (a
-    // teardown failure's hint is the command that stops a leftover instance from costing money).
+    // teardown failure's hint is the command that stops a leftover instance from costing money),
+    // then one summary line with where the report is.
     for (const e of report.errors) {
       process.stderr.write(`offsite: ${e.stage} ${e.code}: ${e.message}\n${e.hint ? `  → ${e.hint}\n` : ''}`);
     }
+    process.stderr.write(`${runSummaryLine(report)}\n`);
     if (report.status === 'succeeded') return EXIT.ok;
     if (report.status === 'cancelled') return EXIT.interrupted;
     return exitCodeFor((report.error?.code ?? 'INTERNAL') as ErrorCode);
   },
 };
+
+/** One line a cron mail or a terminal ends with: the verdict, what was published, where the report is. */
+export function runSummaryLine(r: RunReport): string {
+  const what = r.backup
+    ? `backup ${r.backup.id} published: ${bytesBoth(r.backup.bytesRead)} read, ${bytesBoth(r.backup.bytesUploaded)} uploaded`
+    : 'nothing published';
+  const failed = r.checks.filter((c) => c.status === 'failed').length;
+  const checks = r.checks.length > 0 ? `, ${r.checks.length - failed}/${r.checks.length} checks passed` : '';
+  return `offsite run ${r.pipeline}: ${r.status} in ${formatDuration(r.durationMs)}; ${what}${checks}; report: ${r.reports.html ?? r.reports.markdown}`;
+}
+
+const bytesBoth = (n: number) => `${formatBytes(n)} (${n} bytes)`;
