@@ -12,16 +12,27 @@ async function bytesOf(stream: Readable): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+const STORE_HINT =
+  'check store.bucket, store.endpoint, store.region and the key the …Env fields name (it needs list, read, write and delete on the bucket)';
+
 function storeError(step: string, location: string, err: unknown): OffsiteError {
+  // The store adapter already names most failures in plain words, with a code and a hint.
+  if (err instanceof OffsiteError) {
+    return new OffsiteError(
+      err.code,
+      `${step} a probe object at ${location}: ${err.message.split('\n')[0]}`,
+      {
+        cause: err,
+        hint: [err.hint, STORE_HINT].filter(Boolean).join('; '),
+      },
+    );
+  }
   const message = (err as Error)?.message?.split('\n')[0] ?? String(err);
   const name = (err as { name?: string })?.name;
   return new OffsiteError(
     'UPLOAD_FAILED',
     `${step} a probe object at ${location}: ${name && name !== 'Error' ? `${name}: ` : ''}${message}`,
-    {
-      cause: err,
-      hint: 'check store.bucket, store.endpoint, store.region and the key the …Env fields name (it needs list, read, write and delete on the bucket)',
-    },
+    { cause: err, hint: STORE_HINT },
   );
 }
 

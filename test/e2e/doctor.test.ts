@@ -141,7 +141,7 @@ describe('offsite doctor (local world)', () => {
       title: 'a store whose bucket does not exist',
       check: 'store',
       env: { OFFSITE_DEMO_S3_BUCKET: 'no-such-bucket' },
-      fix: /could not write a probe object at s3:\/\/no-such-bucket.*NoSuchBucket.* check store\.bucket/,
+      fix: /could not write a probe object at s3:\/\/no-such-bucket.*(NoSuchBucket|does not exist).* check store\.bucket/,
     },
     {
       title: 'a store whose credentials are wrong',

@@ -308,11 +308,12 @@ describe('check, report and restore on a wrong or empty store location', () => {
 });
 
 describe('offsite --help', () => {
-  it('documents exit codes 4, 5 and 6 and --debug', async () => {
+  it('documents exit codes 4, 5, 6 and 7 and --debug', async () => {
     const run = await runCli(['--help'], process.env);
     expect(run.stdout).toMatch(/^ {2}4 {4}unreachable/m);
     expect(run.stdout).toMatch(/^ {2}5 {4}access denied/m);
-    expect(run.stdout).toMatch(/^ {2}6 {4}check, report, restore: no backups/m);
+    expect(run.stdout).toMatch(/^ {2}6 {4}another run of the pipeline holds its lock/m);
+    expect(run.stdout).toMatch(/^ {2}7 {4}check, report, restore, list: no backups/m);
     expect(run.stdout).toContain('--debug');
   });
 });

@@ -274,7 +274,8 @@ describe('offsite run failures: no instance left, nothing published, the failed 
   it('the store rejects the upload (B2 refuses pack uploads past a storage cap)', async () => {
     proxy.setDenyWrites(/\/packs\//);
     try {
-      const run = await expectFailure({}, 'upload', 'UPLOAD_FAILED');
+      // A refusal by the store is access denied (exit 5), named at the upload that met it.
+      const run = await expectFailure({}, 'upload', 'ACCESS_DENIED', 5);
       expect(run.report?.error?.message).toMatch(/storage cap/);
     } finally {
       proxy.setDenyWrites(null);
