@@ -10,12 +10,14 @@ import {
   PutObjectRetentionCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import type { ObjectStore, StoredObject } from '../pipeline/ports.ts';
 
-// B2: 5 MB minimum part, 10,000 parts at most; ~100 MB parts are its recommendation.
-const PART_SIZE = 64 * 1024 * 1024;
-const SINGLE_PUT_LIMIT = 64 * 1024 * 1024;
+// Every object offsite writes is one PUT: packs are at most store.chunking.packSize (256 MiB),
+// manifests, records, reports and locks are buffers built in memory. There is no multipart path:
+// B2 refuses parts without Content-MD5 when the bucket has Object Lock, and lib-storage sends
+// none; one PUT with its digest is the simpler way that B2 accepts on every bucket.
+// 5 GB is the largest single PUT S3 and B2 take.
+const SINGLE_PUT_LIMIT = 5 * 1000 * 1000 * 1000;
 
 /**
  * Runs one SDK call with its own AbortSignal, chained to the run's. The SDK leaves a listener on
@@ -77,31 +79,24 @@ export function createS3Store(
     location: `s3://${bucket}${endpoint ? ` at ${endpoint}` : ''}`,
     async put(key, body, size, signal, putOpts) {
       const putLock = putOpts?.noRetention ? undefined : opts.objectLock;
-      if (Buffer.isBuffer(body) || size <= SINGLE_PUT_LIMIT) {
-        const data = Buffer.isBuffer(body) ? body : await readAll(body());
-        // Content-MD5 (not the SDK's x-amz-checksum-*, which B2 rejects): B2 needs it with Object
-        // Lock headers, and it makes the store refuse a body damaged on the way.
-        const md5 = createHash('md5').update(data).digest('base64');
-        const command = new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: data,
-          ContentLength: data.length,
-          ContentMD5: md5,
-          ...lockParams(putLock, now()),
-        });
-        await withRequestSignal(signal, (abortSignal) => client.send(command, { abortSignal }));
-        return;
+      if (size > SINGLE_PUT_LIMIT) {
+        throw new Error(
+          `${key} is ${size} bytes, over the 5 GB a single upload may be: lower store.chunking.packSize`,
+        );
       }
-      const upload = new Upload({
-        client,
-        params: { Bucket: bucket, Key: key, Body: body(), ...lockParams(putLock, now()) },
-        partSize: PART_SIZE,
-        queueSize: 4,
-        leavePartsOnError: false,
+      const data = Buffer.isBuffer(body) ? body : await readAll(body());
+      // Content-MD5 (not the SDK's x-amz-checksum-*, which B2 rejects): B2 needs it with Object
+      // Lock headers, and it makes the store refuse a body damaged on the way.
+      const md5 = createHash('md5').update(data).digest('base64');
+      const command = new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: data,
+        ContentLength: data.length,
+        ContentMD5: md5,
+        ...lockParams(putLock, now()),
       });
-      signal?.addEventListener('abort', () => void upload.abort(), { once: true });
-      await upload.done();
+      await withRequestSignal(signal, (abortSignal) => client.send(command, { abortSignal }));
     },
     async head(key, signal) {
       try {
