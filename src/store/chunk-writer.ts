@@ -186,6 +186,8 @@ export class ChunkWriter {
     const key = packKey(packs, id);
     const job = this.uploading(async () => {
       await store.put(key, body, body.length, signal).catch((err: unknown) => {
+        // An interrupted run's aborted request is its cancellation, not a failed upload.
+        if (signal?.aborted) throw err;
         throw new OffsiteError('UPLOAD_FAILED', `${key}: ${(err as Error).message}`, { cause: err });
       });
       index.addPack(id, body.length);

@@ -176,6 +176,7 @@ const CASES: Case[] = [
     name: 'a variable that is not set',
     argv: () => [
       'validate',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the pipeline file's own ${VAR} syntax
       pipelineFile('unset-var', (p) => (p.source.instanceId = '${OFFSITE_FAULTS_NOT_SET}')),
     ],
     exit: 2,
