@@ -49,6 +49,10 @@ export interface B2Proxy {
    * cap or for a key without writeFiles on that prefix (null: none).
    */
   setDenyWrites(pattern: RegExp | null): void;
+  /** Share of requests (0-1) whose connection is reset before any answer, as a flaky network does. */
+  setResetRate(rate: number): void;
+  /** Connections reset so far. */
+  resets(): number;
   stop(): Promise<void>;
 }
 
@@ -87,6 +91,8 @@ export async function startB2Proxy(opts: B2ProxyOptions): Promise<B2Proxy> {
   let rate = opts.slowDownRate ?? 0;
   let slowDowns = 0;
   let denyWrites: RegExp | null = null;
+  let resetRate = 0;
+  let resets = 0;
   const requests: ProxiedRequest[] = [];
   const forbidden: B2Proxy['forbidden'] = [];
   const agent = new http.Agent({ keepAlive: true });
@@ -132,6 +138,12 @@ export async function startB2Proxy(opts: B2ProxyOptions): Promise<B2Proxy> {
       record(400);
       req.resume();
       xmlError(res, 400, 'InvalidRequest', 'Content-MD5 is required with Object Lock parameters');
+      return;
+    }
+    if (resetRate > 0 && random() < resetRate) {
+      resets++;
+      record(0);
+      req.socket.destroy();
       return;
     }
     if (rate > 0 && random() < rate) {
@@ -258,6 +270,10 @@ export async function startB2Proxy(opts: B2ProxyOptions): Promise<B2Proxy> {
     setDenyWrites: (pattern) => {
       denyWrites = pattern;
     },
+    setResetRate: (r) => {
+      resetRate = r;
+    },
+    resets: () => resets,
     stop: () => {
       stopping ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
