@@ -10,13 +10,15 @@ import {
   PutObjectRetentionCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { callFailed } from '../classify/classify-error.ts';
 import type { ObjectStore, PutOptions, StoredObject } from '../pipeline/ports.ts';
 
-// B2: 5 MB minimum part, 10,000 parts at most; ~100 MB parts are its recommendation.
-const PART_SIZE = 64 * 1024 * 1024;
-const SINGLE_PUT_LIMIT = 64 * 1024 * 1024;
+// Every object offsite writes is one PUT: packs are at most store.chunking.packSize (256 MiB),
+// manifests, records, reports and locks are buffers built in memory. There is no multipart path:
+// B2 refuses parts without Content-MD5 when the bucket has Object Lock, and lib-storage sends
+// none; one PUT with its digest is the simpler way that B2 accepts on every bucket.
+// 5 GB is the largest single PUT S3 and B2 take.
+const SINGLE_PUT_LIMIT = 5 * 1000 * 1000 * 1000;
 /** listFolders looks no further: it serves a diagnosis ("the store holds these pipelines"). */
 const MAX_FOLDERS = 20;
 
@@ -128,31 +130,24 @@ export function createS3Store(
   ): Promise<void> {
     // Lock objects are deleted at a run's end: never written with retention.
     const putLock = putOpts?.noRetention ? undefined : opts.objectLock;
-    if (Buffer.isBuffer(body) || size <= SINGLE_PUT_LIMIT) {
-      const data = Buffer.isBuffer(body) ? body : await readAll(body());
-      // Content-MD5 (not the SDK's x-amz-checksum-*, which B2 rejects): B2 needs it with Object
-      // Lock headers, and it makes the store refuse a body damaged on the way.
-      const md5 = createHash('md5').update(data).digest('base64');
-      const command = new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: data,
-        ContentLength: data.length,
-        ContentMD5: md5,
-        ...lockParams(putLock, now()),
-      });
-      await withRequestSignal(signal, (abortSignal) => client.send(command, { abortSignal }));
-      return;
+    if (size > SINGLE_PUT_LIMIT) {
+      throw new Error(
+        `${key} is ${size} bytes, over the 5 GB a single upload may be: lower store.chunking.packSize`,
+      );
     }
-    const upload = new Upload({
-      client,
-      params: { Bucket: bucket, Key: key, Body: body(), ...lockParams(putLock, now()) },
-      partSize: PART_SIZE,
-      queueSize: 4,
-      leavePartsOnError: false,
+    const data = Buffer.isBuffer(body) ? body : await readAll(body());
+    // Content-MD5 (not the SDK's x-amz-checksum-*, which B2 rejects): B2 needs it with Object
+    // Lock headers, and it makes the store refuse a body damaged on the way.
+    const md5 = createHash('md5').update(data).digest('base64');
+    const command = new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: data,
+      ContentLength: data.length,
+      ContentMD5: md5,
+      ...lockParams(putLock, now()),
     });
-    signal?.addEventListener('abort', () => void upload.abort(), { once: true });
-    await upload.done();
+    await withRequestSignal(signal, (abortSignal) => client.send(command, { abortSignal }));
   }
 
   // The folders under a prefix by skipping from one to the next: one key per request, each

@@ -186,8 +186,9 @@ export class ChunkWriter {
     const key = packKey(packs, id);
     const job = this.uploading(async () => {
       await store.put(key, body, body.length, signal).catch((err: unknown) => {
-        // The store's errors name the object and say why (unreachable, denied, no bucket…).
-        throw isAbort(err) ? err : toOffsiteError(err, 'UPLOAD_FAILED');
+        // An interrupted run's aborted request is its cancellation, not a failed upload; the
+        // store's other errors name the object and say why (unreachable, denied, no bucket…).
+        throw signal?.aborted || isAbort(err) ? err : toOffsiteError(err, 'UPLOAD_FAILED');
       });
       index.addPack(id, body.length);
       let offset = 0;

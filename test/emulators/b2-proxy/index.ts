@@ -4,7 +4,9 @@
 // Every store test runs through this proxy, which also records any forbidden header it saw.
 // s3rver has no Object Lock: the proxy keeps each object's retention (from PutObject's lock
 // headers and PutObjectRetention) and answers GET/PUT ?retention as B2 does, refusing to shorten
-// a compliance lock.
+// a compliance lock. As B2 does, it refuses a write with lock headers and no Content-MD5,
+// including each UploadPart of a multipart upload begun with lock headers, and keeps the
+// retention of a multipart upload once it is completed.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -47,6 +49,10 @@ export interface B2Proxy {
    * cap or for a key without writeFiles on that prefix (null: none).
    */
   setDenyWrites(pattern: RegExp | null): void;
+  /** Share of requests (0-1) whose connection is reset before any answer, as a flaky network does. */
+  setResetRate(rate: number): void;
+  /** Connections reset so far. */
+  resets(): number;
   stop(): Promise<void>;
 }
 
@@ -85,10 +91,14 @@ export async function startB2Proxy(opts: B2ProxyOptions): Promise<B2Proxy> {
   let rate = opts.slowDownRate ?? 0;
   let slowDowns = 0;
   let denyWrites: RegExp | null = null;
+  let resetRate = 0;
+  let resets = 0;
   const requests: ProxiedRequest[] = [];
   const forbidden: B2Proxy['forbidden'] = [];
   const agent = new http.Agent({ keepAlive: true });
   const retention = new Map<string, { mode: string; until: Date }>();
+  // Multipart uploads begun with lock headers: upload id → the retention they will carry.
+  const lockedUploads = new Map<string, { mode: string; until: Date }>();
 
   const server = http.createServer((req, res) => {
     if (opts.latencyMs) setTimeout(() => handle(req, res), opts.latencyMs);
@@ -121,6 +131,21 @@ export async function startB2Proxy(opts: B2ProxyOptions): Promise<B2Proxy> {
       xmlError(res, 403, 'AccessDenied', 'Cannot upload files, storage cap exceeded.');
       return;
     }
+    const lockedUploadId = /(?:^|&)uploadId=([^&]+)/.exec(url.split('?')[1] ?? '')?.[1];
+    const lockedUpload = lockedUploadId ? lockedUploads.get(decodeURIComponent(lockedUploadId)) : undefined;
+    const lockHeaded = headers['x-amz-object-lock-mode'] || headers['x-amz-object-lock-retain-until-date'];
+    if (method === 'PUT' && (lockHeaded || lockedUpload) && !headers['content-md5']) {
+      record(400);
+      req.resume();
+      xmlError(res, 400, 'InvalidRequest', 'Content-MD5 is required with Object Lock parameters');
+      return;
+    }
+    if (resetRate > 0 && random() < resetRate) {
+      resets++;
+      record(0);
+      req.socket.destroy();
+      return;
+    }
     if (rate > 0 && random() < rate) {
       slowDowns++;
       record(503);
@@ -145,10 +170,26 @@ export async function startB2Proxy(opts: B2ProxyOptions): Promise<B2Proxy> {
       (up) => {
         record(up.statusCode ?? 502);
         const until = headers['x-amz-object-lock-retain-until-date'];
-        if (method === 'PUT' && up.statusCode === 200 && until) {
-          retention.set(decodeURIComponent(path), {
-            mode: headers['x-amz-object-lock-mode'] ?? 'GOVERNANCE',
-            until: new Date(until),
+        const lockOfRequest = until
+          ? { mode: headers['x-amz-object-lock-mode'] ?? 'GOVERNANCE', until: new Date(until) }
+          : undefined;
+        const ok = up.statusCode === 200;
+        const creates = method === 'POST' && /(^|&)uploads(=|&|$)/.test(query);
+        if (ok && method === 'PUT' && lockOfRequest && !lockedUploadId) {
+          retention.set(decodeURIComponent(path), lockOfRequest);
+        }
+        if (ok && method === 'POST' && lockedUpload && lockedUploadId) {
+          // CompleteMultipartUpload: the object now exists and carries the upload's retention.
+          retention.set(decodeURIComponent(path), lockedUpload);
+          lockedUploads.delete(decodeURIComponent(lockedUploadId));
+        }
+        if (ok && creates && lockOfRequest) {
+          // CreateMultipartUpload: the upload id is in the answer, which is read as it passes.
+          const parts: Buffer[] = [];
+          up.on('data', (d: Buffer) => parts.push(d));
+          up.on('end', () => {
+            const id = /<UploadId>([^<]+)<\/UploadId>/.exec(Buffer.concat(parts).toString())?.[1];
+            if (id) lockedUploads.set(id, lockOfRequest);
           });
         }
         res.writeHead(up.statusCode ?? 502, up.headers);
@@ -229,6 +270,10 @@ export async function startB2Proxy(opts: B2ProxyOptions): Promise<B2Proxy> {
     setDenyWrites: (pattern) => {
       denyWrites = pattern;
     },
+    setResetRate: (r) => {
+      resetRate = r;
+    },
+    resets: () => resets,
     stop: () => {
       stopping ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
