@@ -4,6 +4,7 @@ import type { PipelineConfig } from '../config/schema.ts';
 import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
 import type { Deps } from '../pipeline/run-context.ts';
+import { createNotifyTransport } from './notify-transport.ts';
 import { createDirStore } from './object-store-dir.ts';
 import { createS3Store } from './object-store-s3.ts';
 import { findPgTools } from './pg-tools.ts';
@@ -52,5 +53,6 @@ export function createDeps(config: PipelineConfig): Deps {
     // 32 URL-safe characters: within RDS's rules (no / @ " or space) and ~190 bits.
     newPassword: () => randomBytes(24).toString('base64url'),
     sleep: (ms, signal) => sleep(ms, undefined, { signal }),
+    notify: createNotifyTransport(),
   };
 }

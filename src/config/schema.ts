@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { anomaliesSchema } from './anomalies-schema.ts';
 import { envName } from './env-name.ts';
 import { instanceClass, securityGroupId } from './field-formats.ts';
+import { notifySchema } from './notify-schema.ts';
 import { filesSchema, storeSchema } from './store-schema.ts';
 import { verifySchema } from './verify-schema.ts';
 
@@ -117,6 +118,8 @@ export const pipelineSchema = z.strictObject({
   files: filesSchema.default([]),
   /** Prometheus metrics of each run (src/report/metrics.ts names them). */
   metrics: metricsSchema.optional(),
+  /** Alerts outside AWS: webhooks, email, a heartbeat URL (config/notify-schema.ts). */
+  notify: notifySchema.optional(),
   /** Local directories for reports and per-run work files. */
   reportDir: z.string().default('.offsite/reports'),
   workDir: z.string().default('.offsite/work'),

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { exportRunMetrics } from '../adapters/metrics-export.ts';
 import { callFailed } from '../classify/classify-error.ts';
 import type { PipelineConfig } from '../config/schema.ts';
+import { createRunNotifier, NO_NOTIFICATIONS, type RunNotifier } from '../notify/notify-run.ts';
+import { reportHtmlKey } from '../report/history.ts';
 import type { RunReport } from '../report/run-report.ts';
 import { anomaliesStage } from '../stages/anomalies.ts';
 import { dumpStage } from '../stages/dump.ts';
@@ -50,6 +52,65 @@ export function newRunId(now: Date): string {
  * throws RUN_LOCKED, before anything exists, when another run of the pipeline holds its lock.
  */
 export async function runBackup(
+  config: PipelineConfig,
+  deps: Deps,
+  log: Log,
+  opts: RunOptions,
+): Promise<RunReport> {
+  const notifier = runNotifier(config, deps, log);
+  // Before anything else, not awaited: a heartbeat service that is down must not hold up the run.
+  const started = notifier.start();
+  let report: RunReport;
+  try {
+    report = await runUnderLock(config, deps, log, opts);
+  } catch (err) {
+    // No report to send (the lock was held, the work directory refused): the heartbeat hears /fail.
+    await started;
+    await notifier.end(null, { htmlInStore: null });
+    throw err;
+  }
+  return withNotifications(
+    report,
+    [...(await started), ...(await notifier.end(report, whereabouts(config, deps, report)))],
+    log,
+  );
+}
+
+function runNotifier(config: PipelineConfig, deps: Deps, log: Log): RunNotifier {
+  if (!deps.notify || !config.notify) return NO_NOTIFICATIONS;
+  // Not the run's signal: an interrupted run still tells its heartbeat and webhooks it failed.
+  const sleep = (ms: number) => deps.sleep(ms, new AbortController().signal);
+  return createRunNotifier(config.notify, { transport: deps.notify, env: process.env, log, sleep });
+}
+
+// The HTML page is in the store when the report went there (a temporary instance was requested)
+// and the report stage did not fail.
+function whereabouts(config: PipelineConfig, deps: Deps, report: RunReport): { htmlInStore: string | null } {
+  const stored =
+    report.tempInstance !== null &&
+    report.stages.some((s) => s.name === 'report' && s.status === 'succeeded');
+  return {
+    htmlInStore: stored
+      ? deps.store.urlOf(reportHtmlKey(config.store.prefix, config.name, report.runId))
+      : null,
+  };
+}
+
+// The local JSON report gets the notifications too; the stored copy was written before they were sent.
+async function withNotifications(
+  report: RunReport,
+  notifications: RunReport['notifications'],
+  log: Log,
+): Promise<RunReport> {
+  if (!notifications || notifications.length === 0) return report;
+  const updated = { ...report, notifications };
+  await writeFile(report.reports.json, `${JSON.stringify(updated, null, 2)}\n`).catch((err: unknown) => {
+    log.warn({ err: (err as Error).message }, 'could not add the notifications to the local JSON report');
+  });
+  return updated;
+}
+
+async function runUnderLock(
   config: PipelineConfig,
   deps: Deps,
   log: Log,

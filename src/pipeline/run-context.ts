@@ -1,4 +1,5 @@
 import type { PipelineConfig, ScratchConfig } from '../config/schema.ts';
+import type { NotifyTransport } from '../notify/transport.ts';
 import type { CheckReport, ReapedInstance } from '../report/run-report.ts';
 import type { BackupCoverage } from '../verify/coverage.ts';
 import type { SourceVerifyFacts } from '../verify/source-verify-facts.ts';
@@ -41,6 +42,8 @@ export interface Deps {
   newPassword(): string;
   /** Sleeps, waking early (with an AbortError) when the signal fires. */
   sleep(ms: number, signal: AbortSignal): Promise<void>;
+  /** Webhooks, email and heartbeat pings of `notify:`; absent: none are sent. */
+  notify?: NotifyTransport;
 }
 
 /** Facts recorded on the frozen temporary instance, against which the restored copy is checked. */

@@ -32,8 +32,11 @@ function cellText(text: string): string {
   return text.replaceAll('|', '\\|').replace(/\s*\n\s*/g, ' ');
 }
 
-/** A short Markdown summary of a run, for an email or a chat message. */
-export function renderMarkdown(r: RunReport): string {
+/**
+ * A short Markdown summary of a run, for an email or a chat message. `fullReport` says where the
+ * HTML page is for a reader elsewhere (attached, or its key in the store); default: the local path.
+ */
+export function renderMarkdown(r: RunReport, opts: { fullReport?: string } = {}): string {
   const lines: string[] = [];
   lines.push(`# offsite ${r.pipeline}: ${ICON[r.status] ?? ''} ${r.status}`, '');
   if (r.error) {
@@ -55,7 +58,8 @@ export function renderMarkdown(r: RunReport): string {
       `- Temporary instance: \`${r.tempInstance.id}\` ${r.tempInstance.deleted ? 'deleted' : '**NOT deleted — delete it by hand**'} after ${seconds(r.tempInstance.lifetimeMs)}`,
     );
   }
-  if (r.reports.html) lines.push(`- Full report: ${r.reports.html}`);
+  const fullReport = opts.fullReport ?? r.reports.html;
+  if (fullReport) lines.push(`- Full report: ${fullReport}`);
   if (r.restoreTest) lines.push(`- Restore time (RTO of this backup): ${seconds(r.restoreTest.durationMs)}`);
   if (r.restoreTest?.scratchServer) lines.push(`- Scratch server: ${r.restoreTest.scratchServer}`);
   lines.push(`- Duration: ${seconds(r.durationMs)}`);
