@@ -1,12 +1,14 @@
 import {
   type DBInstance,
   DeleteDBInstanceCommand,
+  DescribeDBInstanceAutomatedBackupsCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   DescribeDBSubnetGroupsCommand,
   ModifyDBInstanceCommand,
   RDSClient,
   RestoreDBInstanceFromDBSnapshotCommand,
+  RestoreDBInstanceToPointInTimeCommand,
 } from '@aws-sdk/client-rds';
 import { callFailed } from '../classify/classify-error.ts';
 import type { InstanceInfo, RdsPort, SnapshotInfo, SnapshotType } from '../pipeline/ports.ts';
@@ -110,6 +112,58 @@ export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
           { abortSignal: signal },
         )
         .catch(failed(`RestoreDBInstanceFromDBSnapshot (${req.snapshotId} to ${req.instanceId})`));
+    },
+
+    async restoreToPointInTime(req, signal) {
+      const when =
+        req.restoreTime === 'latest' ? 'its latest restorable time' : req.restoreTime.toISOString();
+      await client
+        .send(
+          new RestoreDBInstanceToPointInTimeCommand({
+            SourceDBInstanceIdentifier: req.sourceInstanceId,
+            TargetDBInstanceIdentifier: req.instanceId,
+            ...(req.restoreTime === 'latest'
+              ? { UseLatestRestorableTime: true }
+              : { RestoreTime: req.restoreTime }),
+            DBInstanceClass: req.instanceClass,
+            DBSubnetGroupName: req.subnetGroup,
+            VpcSecurityGroupIds: req.securityGroupIds,
+            // The same private, backup-less, deletable instance as a snapshot restore.
+            PubliclyAccessible: false,
+            MultiAZ: false,
+            BackupRetentionPeriod: 0,
+            DeletionProtection: false,
+            AutoMinorVersionUpgrade: false,
+            CopyTagsToSnapshot: false,
+            Tags: Object.entries(req.tags).map(([Key, Value]) => ({ Key, Value })),
+          }),
+          { abortSignal: signal },
+        )
+        .catch(
+          failed(`RestoreDBInstanceToPointInTime (${req.sourceInstanceId} at ${when} to ${req.instanceId})`),
+        );
+    },
+
+    async restoreWindow(sourceInstanceId, signal) {
+      // RDS shows the latest restorable time on the instance, and the earliest nowhere but on its
+      // automated backups (the oldest one's restore window).
+      const [instances, backups] = await Promise.all([
+        client
+          .send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: sourceInstanceId }), {
+            abortSignal: signal,
+          })
+          .catch(failed(`DescribeDBInstances (${sourceInstanceId}, its latest restorable time)`)),
+        client
+          .send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: sourceInstanceId }), {
+            abortSignal: signal,
+          })
+          .catch(failed(`DescribeDBInstanceAutomatedBackups (${sourceInstanceId}, its restore window)`)),
+      ]);
+      const earliest = (backups.DBInstanceAutomatedBackups ?? [])
+        .map((b) => b.RestoreWindow?.EarliestTime)
+        .filter((t): t is Date => t instanceof Date)
+        .sort((a, b) => a.getTime() - b.getTime())[0];
+      return { earliest: earliest ?? null, latest: instances.DBInstances?.[0]?.LatestRestorableTime ?? null };
     },
 
     async listInstances(signal) {

@@ -46,6 +46,24 @@ export function checkDate(date: string | undefined): string | undefined {
 }
 
 /**
+ * Parses `run --at`: 'now', or an ISO 8601 time with a zone (Z or ±hh:mm), since a time without
+ * one means a different instant on every machine. Whether RDS can restore to it is the locate
+ * stage's question (it knows the window).
+ */
+export function parseAt(at: string | undefined): Date | 'now' | undefined {
+  if (at === undefined) return undefined;
+  if (at === 'now') return 'now';
+  const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+  const parsed = new Date(at);
+  if (!iso.test(at) || Number.isNaN(parsed.getTime())) {
+    throw usageError(
+      `--at ${at}: expected now or an ISO 8601 time with a zone, e.g. 2026-11-25T14:30:00Z or 2026-11-25T15:30:00+01:00`,
+    );
+  }
+  return parsed;
+}
+
+/**
  * RDS keeps automated snapshots for the instance's backup retention period, at most 35 days
  * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html).
  */

@@ -13,6 +13,12 @@ export interface SnapshotInfo {
   createdAt: Date;
   engineVersion: string;
   snapshotType: SnapshotType;
+  /**
+   * Set when this is no snapshot but a point in time of the source (`offsite run --at`): then
+   * `createdAt` is the restore time and `id` names it. `latest`: RDS's latest restorable time was
+   * asked for, and `createdAt` is that time as read just before the restore call.
+   */
+  pointInTime?: { latest: boolean };
 }
 
 /** An RDS DB instance, as much of it as offsite needs. */
@@ -36,6 +42,18 @@ export interface RestoreRequest {
   tags: Record<string, string>;
 }
 
+/** The parameters of a private temporary restore of the source as it was at a point in time. */
+export interface PointInTimeRestoreRequest extends Omit<RestoreRequest, 'snapshotId'> {
+  sourceInstanceId: string;
+  restoreTime: Date | 'latest';
+}
+
+/** The times a source can be restored to (null when RDS keeps no automated backups of it). */
+export interface RestoreWindow {
+  earliest: Date | null;
+  latest: Date | null;
+}
+
 /** A DB subnet group, as much of it as offsite needs. */
 export interface SubnetGroupInfo {
   name: string;
@@ -52,6 +70,9 @@ export interface RdsPort {
     signal?: AbortSignal,
   ): Promise<SnapshotInfo[]>;
   restoreFromSnapshot(req: RestoreRequest, signal?: AbortSignal): Promise<void>;
+  restoreToPointInTime(req: PointInTimeRestoreRequest, signal?: AbortSignal): Promise<void>;
+  /** Earliest (oldest automated backup's) and latest restorable time of a source instance. */
+  restoreWindow(sourceInstanceId: string, signal?: AbortSignal): Promise<RestoreWindow>;
   /** Every DB instance of the account and region, with its tags (to find leftovers by tag). */
   listInstances(signal?: AbortSignal): Promise<InstanceInfo[]>;
   /** null when the instance does not exist (any more). */

@@ -37,6 +37,8 @@ export const BACKUP_STAGES = [
 /** What a caller may choose about one run. */
 export interface RunOptions {
   date: string | null;
+  /** `--at`: back up the source as it was at this time ('now': its latest restorable time) instead of a snapshot. */
+  at?: Date | 'now' | null;
   reason: string | null;
   signal: AbortSignal;
 }
@@ -176,6 +178,7 @@ async function runLocked(
     runId,
     startedAt,
     requestedDate: opts.date,
+    requestedPointInTime: opts.at ?? null,
     reason: opts.reason,
     log,
     signal: opts.signal,

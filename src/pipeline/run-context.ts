@@ -109,6 +109,8 @@ export interface RunContext {
   runId: string;
   startedAt: Date;
   requestedDate: string | null;
+  /** `--at`: a point in time of the source to back up instead of a snapshot ('now': the latest). */
+  requestedPointInTime: Date | 'now' | null;
   reason: string | null;
   log: Log;
   signal: AbortSignal;

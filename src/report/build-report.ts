@@ -32,6 +32,12 @@ export function buildRunReport(ctx: RunContext, outcome: StagesOutcome, finished
           id: snapshot.id,
           createdAt: snapshot.createdAt.toISOString(),
           engineVersion: snapshot.engineVersion,
+          ...(snapshot.pointInTime && {
+            pointInTime: {
+              restoreTime: snapshot.createdAt.toISOString(),
+              latest: snapshot.pointInTime.latest,
+            },
+          }),
         }
       : null,
     stages: outcome.stages,

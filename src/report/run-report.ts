@@ -73,7 +73,19 @@ export const runReportSchema = z.object({
   startedAt: z.string(),
   finishedAt: z.string(),
   durationMs: z.number().int().nonnegative(),
-  snapshot: z.object({ id: z.string(), createdAt: z.string(), engineVersion: z.string() }).nullable(),
+  snapshot: z
+    .object({
+      id: z.string(),
+      createdAt: z.string(),
+      engineVersion: z.string(),
+      /**
+       * A point-in-time backup (`--at`): the time restored to, and whether it was RDS's latest
+       * (`--at now`: then it is the latest restorable time read just before the restore call;
+       * RDS reports the exact time it used nowhere, and may restore a little later than this).
+       */
+      pointInTime: z.object({ restoreTime: z.string(), latest: z.boolean() }).optional(),
+    })
+    .nullable(),
   stages: z.array(stageReport),
   tempInstance: z
     .object({
@@ -183,7 +195,8 @@ export const RUN_REPORT_FIELDS: Record<keyof RunReport, string> = {
   startedAt: 'When the run started (ISO 8601, UTC).',
   finishedAt: 'When the run finished (ISO 8601, UTC).',
   durationMs: 'Wall time of the whole run.',
-  snapshot: 'The RDS snapshot backed up (null when none was found).',
+  snapshot:
+    'The RDS snapshot backed up (null when none was found); with --at, the point in time restored to (snapshot.pointInTime).',
   stages: 'Every stage in order, with its status (succeeded, failed, skipped, not-run) and duration.',
   tempInstance: 'The temporary instance: its id, whether it was deleted, and how long it lived.',
   source: 'What the frozen source held: server version, extensions, tables and exact rows.',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SnapshotInfo } from '../pipeline/ports.ts';
-import { dateInZone, majorOf, pickSnapshot } from './locate-snapshot.ts';
+import { dateInZone, majorOf, pickSnapshot, pointInTimeOf } from './locate-snapshot.ts';
 
 const snap = (id: string, iso: string, status = 'available'): SnapshotInfo => ({
   id,
@@ -53,5 +53,29 @@ describe('pickSnapshot', () => {
   it('reads dates in the configured time zone', () => {
     expect(dateInZone(new Date('2026-11-23T03:10:00Z'), 'America/Los_Angeles')).toBe('2026-11-22');
     expect(majorOf('15.4')).toBe(15);
+  });
+});
+
+describe('pointInTimeOf', () => {
+  const window = { earliest: new Date('2026-11-20T00:00:00Z'), latest: new Date('2026-11-25T12:00:00Z') };
+
+  it('takes a time inside the window as it is, and now as the latest restorable time', () => {
+    const at = new Date('2026-11-24T10:00:00Z');
+    expect(pointInTimeOf(at, window, 'prod')).toBe(at);
+    expect(pointInTimeOf('now', window, 'prod')).toBe(window.latest);
+  });
+
+  it('refuses a time before or after the window, naming it', () => {
+    for (const at of [new Date('2026-11-19T23:59:59Z'), new Date('2026-11-25T12:00:01Z')]) {
+      expect(() => pointInTimeOf(at, window, 'prod')).toThrow(
+        `--at ${at.toISOString()} is outside the restore window of prod: 2026-11-20T00:00:00.000Z to 2026-11-25T12:00:00.000Z`,
+      );
+    }
+  });
+
+  it('refuses any time when RDS keeps no automated backups of the source', () => {
+    expect(() => pointInTimeOf('now', { earliest: null, latest: null }, 'prod')).toThrow(
+      /keeps no automated backups/,
+    );
   });
 });

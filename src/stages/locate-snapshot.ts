@@ -1,5 +1,5 @@
 import { OffsiteError } from '../errors.ts';
-import type { SnapshotInfo, SnapshotType } from '../pipeline/ports.ts';
+import type { RestoreWindow, SnapshotInfo, SnapshotType } from '../pipeline/ports.ts';
 import type { StageDefinition } from '../pipeline/run-pipeline.ts';
 
 /** The calendar date (YYYY-MM-DD) of an instant in a time zone. */
@@ -69,6 +69,60 @@ export function pickSnapshot(
   return newest;
 }
 
+/**
+ * The time a point-in-time backup restores to: `at` itself, or for 'now' the latest restorable
+ * time. Refused, before anything is created, when it is outside RDS's restore window.
+ */
+export function pointInTimeOf(at: Date | 'now', window: RestoreWindow, instanceId: string): Date {
+  const { earliest, latest } = window;
+  if (!earliest || !latest) {
+    throw new OffsiteError(
+      'POINT_IN_TIME_OUTSIDE_WINDOW',
+      `${instanceId} cannot be restored to a point in time: RDS keeps no automated backups of it`,
+      { hint: 'enable automated backups on the source (a backup retention period of 1 day or more)' },
+    );
+  }
+  if (at === 'now') return latest;
+  if (at < earliest || at > latest) {
+    throw new OffsiteError(
+      'POINT_IN_TIME_OUTSIDE_WINDOW',
+      `--at ${at.toISOString()} is outside the restore window of ${instanceId}: ` +
+        `${earliest.toISOString()} to ${latest.toISOString()}`,
+      {
+        hint: 'pick a time inside the window (RDS keeps it for the backup retention period; the latest is a few minutes ago), or --at now',
+      },
+    );
+  }
+  return at;
+}
+
+/** The pseudo-snapshot of a point-in-time backup: named for the source and the restore time. */
+async function locatePointInTime(
+  ctx: Parameters<StageDefinition['run']>[0],
+  at: Date | 'now',
+): Promise<SnapshotInfo> {
+  const instanceId = ctx.config.source.instanceId;
+  const [window, source] = await Promise.all([
+    ctx.deps.rds.restoreWindow(instanceId, ctx.signal),
+    ctx.deps.rds.describeInstance(instanceId, ctx.signal),
+  ]);
+  if (!source) {
+    throw new OffsiteError('SNAPSHOT_NOT_FOUND', `the source instance ${instanceId} does not exist`, {
+      hint: 'check source.instanceId and source.region',
+    });
+  }
+  const restoreTime = pointInTimeOf(at, window, instanceId);
+  return {
+    id: `pitr:${instanceId}:${restoreTime.toISOString()}`,
+    instanceId,
+    status: 'available',
+    createdAt: restoreTime,
+    engineVersion: source.engineVersion,
+    snapshotType: 'automated',
+    pointInTime: { latest: at === 'now' },
+  };
+}
+
 /** The server's major version from an RDS engine version ("15.4" → 15, "9.6.22" → 9). */
 export function majorOf(engineVersion: string): number {
   return Number.parseInt(engineVersion.split('.')[0] ?? '', 10);
@@ -81,15 +135,17 @@ export const locateStage: StageDefinition = {
   async run(ctx) {
     const { source, dump, scratch } = ctx.config;
     const types = source.snapshot.types;
-    const snapshots = await ctx.deps.rds.listSnapshots(source.instanceId, types, ctx.signal);
-    const snapshot = pickSnapshot(snapshots, {
-      date: ctx.requestedDate,
-      timeZone: source.snapshot.timeZone,
-      now: ctx.deps.now(),
-      maxAgeHours: source.snapshot.maxSnapshotAgeHours,
-      instanceId: source.instanceId,
-      types,
-    });
+    const at = ctx.requestedPointInTime;
+    const snapshot = at
+      ? await locatePointInTime(ctx, at)
+      : pickSnapshot(await ctx.deps.rds.listSnapshots(source.instanceId, types, ctx.signal), {
+          date: ctx.requestedDate,
+          timeZone: source.snapshot.timeZone,
+          now: ctx.deps.now(),
+          maxAgeHours: source.snapshot.maxSnapshotAgeHours,
+          instanceId: source.instanceId,
+          types,
+        });
     ctx.snapshot = snapshot;
     ctx.log.info({ snapshot: snapshot.id, createdAt: snapshot.createdAt.toISOString() }, 'snapshot located');
 

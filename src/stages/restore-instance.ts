@@ -45,17 +45,22 @@ export const restoreStage: StageDefinition = {
     const releaser = ctx.teardown.push(`temporary instance ${id}`, () => deleteTemporaryInstance(ctx, id));
     ctx.instance = { id, createdAt: now, deletedAt: null, target: null, releaser };
     ctx.log.info({ instance: id, snapshot: snapshot.id }, 'restoring temporary instance');
-    await ctx.deps.rds.restoreFromSnapshot(
-      {
-        instanceId: id,
-        snapshotId: snapshot.id,
-        instanceClass: temp.instanceClass,
-        subnetGroup: temp.subnetGroup,
-        securityGroupIds: temp.securityGroupIds,
-        tags,
-      },
-      ctx.signal,
-    );
+    const request = {
+      instanceId: id,
+      instanceClass: temp.instanceClass,
+      subnetGroup: temp.subnetGroup,
+      securityGroupIds: temp.securityGroupIds,
+      tags,
+    };
+    if (snapshot.pointInTime) {
+      const restoreTime = snapshot.pointInTime.latest ? 'latest' : snapshot.createdAt;
+      await ctx.deps.rds.restoreToPointInTime(
+        { ...request, sourceInstanceId: snapshot.instanceId, restoreTime },
+        ctx.signal,
+      );
+    } else {
+      await ctx.deps.rds.restoreFromSnapshot({ ...request, snapshotId: snapshot.id }, ctx.signal);
+    }
     await waitForInstance(ctx, id, 'the restore');
 
     // PostgreSQL on RDS cannot take a password at restore: set a fresh one, then wait until it works.

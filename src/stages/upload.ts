@@ -144,6 +144,13 @@ export const uploadStage: StageDefinition = {
         instanceId: snapshot.instanceId,
         createdAt: snapshot.createdAt.toISOString(),
         engineVersion: snapshot.engineVersion,
+        ...(snapshot.pointInTime && {
+          pointInTime: {
+            restoreTime: snapshot.createdAt.toISOString(),
+            latest: snapshot.pointInTime.latest,
+            reason: ctx.reason,
+          },
+        }),
       },
       versions: {
         server: ctx.facts!.serverVersion,

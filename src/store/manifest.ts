@@ -58,6 +58,10 @@ export const manifestSchema = z
       instanceId: z.string(),
       createdAt: z.string(),
       engineVersion: z.string(),
+      /** A point-in-time backup (`offsite run --at`): createdAt is its restore time. */
+      pointInTime: z
+        .object({ restoreTime: z.string(), latest: z.boolean(), reason: z.string().nullable() })
+        .optional(),
     }),
     versions: z.object({
       server: z.string(),

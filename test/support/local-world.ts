@@ -46,6 +46,11 @@ export interface LocalWorldOptions {
   database?: { name: string; create(adminUrl: string, name: string): Promise<void> };
   /** SQL run on the source's app database after day 0's data is seeded, before the first snapshot. */
   extraSql?: string;
+  /**
+   * The source archives its WAL into the emulator and has a base backup taken before the first
+   * snapshot, so RestoreDBInstanceToPointInTime works from then on.
+   */
+  pitr?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -88,7 +93,13 @@ export async function startLocalWorld(opts: LocalWorldOptions): Promise<LocalWor
     for (const fn of stops.reverse()) await fn().catch(() => {});
   };
   try {
-    const source = await startCluster();
+    const emulator = await startRdsEmulator({ transitionMs: opts.transitionMs ?? 200 });
+    stops.push(() => emulator.stop());
+    const sourceInstanceId = 'app-db';
+    // Archiving must be on from the source's start: archive_mode cannot change without a restart.
+    const source = await startCluster(
+      opts.pitr ? { settings: emulator.walArchiveSettings(sourceInstanceId) } : {},
+    );
     stops.push(() => source.stop());
     const dbName = opts.database?.name ?? 'app';
     if (opts.database) await opts.database.create(source.url(), dbName);
@@ -100,15 +111,13 @@ export async function startLocalWorld(opts: LocalWorldOptions): Promise<LocalWor
     }
     const appUrl = source.url(dbName);
 
-    const emulator = await startRdsEmulator({ transitionMs: opts.transitionMs ?? 200 });
-    stops.push(() => emulator.stop());
-    const sourceInstanceId = 'app-db';
     emulator.addSourceInstance({
       id: sourceInstanceId,
       cluster: source,
       masterUsername: source.user,
       dbName,
     });
+    if (opts.pitr) await emulator.enablePointInTimeRestore(sourceInstanceId);
 
     const s3 = await startS3Server({ bucket: 'offsite-demo' });
     stops.push(() => s3.stop());

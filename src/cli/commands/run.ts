@@ -4,7 +4,15 @@ import { type ErrorCode, EXIT, exitCodeFor } from '../../errors.ts';
 import { runBackup } from '../../pipeline/run-backup.ts';
 import { formatBytes, formatDuration } from '../../report/format.ts';
 import type { RunReport } from '../../report/run-report.ts';
-import { checkDate, checkRunDate, loadPipelineFor, onePipeline, resolvePipelineFile } from '../arguments.ts';
+import {
+  checkDate,
+  checkRunDate,
+  loadPipelineFor,
+  onePipeline,
+  parseAt,
+  resolvePipelineFile,
+  usageError,
+} from '../arguments.ts';
 import type { Command } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
 
@@ -12,7 +20,7 @@ import { parseArgsOrUsage } from '../parse-args.ts';
 export const command: Command = {
   summary: 'one backup: the newest snapshot, or the one of --date',
   help: {
-    usage: 'offsite run <pipeline> [--date YYYY-MM-DD] [--reason TEXT] [--json]',
+    usage: 'offsite run <pipeline> [--date YYYY-MM-DD | --at TIME|now] [--reason TEXT] [--json]',
     about: `Restore the newest automated RDS snapshot (or the one taken on --date) to a private temporary
 instance, dump it, delete the instance, prove the dump restores into a scratch server, and only
 then publish it to the store, with a report. Before anything is created, the pipeline file and
@@ -24,12 +32,18 @@ earlier runs left behind (see \`offsite reap\`).`,
         '--date YYYY-MM-DD',
         "back up the snapshot taken that day, in source.snapshot.timeZone; not in the future, at most 35 days ago (RDS's longest retention)",
       ],
+      [
+        '--at TIME|now',
+        'back up the source as it was at TIME (ISO 8601 with a zone) instead of a snapshot: RDS restores it to that point in time (now: its latest restorable time, stated in the report); refused before anything is created when outside the restore window. Not with --date',
+      ],
       ['--reason TEXT', 'why this run happens (a rerun, a drill); recorded in the report'],
       ['--json', 'print the RunReport JSON on stdout (logs stay on stderr)'],
     ],
     examples: [
       'offsite run pipelines/example-production.yaml',
       'offsite run app-prod --date 2026-11-24 --reason "rerun after the outage"',
+      'offsite run app-prod --at now --reason "before release 4.2" || exit 1   # pre-release backup: the release goes on only if it is verified',
+      'offsite run app-prod --at 2026-11-25T14:30:00Z --reason "just before the bad migration"',
     ],
     exits: [
       [0, 'a verified backup was published'],
@@ -53,6 +67,7 @@ earlier runs left behind (see \`offsite reap\`).`,
         allowPositionals: true,
         options: {
           date: { type: 'string' },
+          at: { type: 'string' },
           reason: { type: 'string' },
           json: { type: 'boolean', default: false },
         },
@@ -61,6 +76,12 @@ earlier runs left behind (see \`offsite reap\`).`,
     );
     const pipeline = onePipeline(positionals, 'run');
     checkDate(values.date);
+    const at = parseAt(values.at);
+    if (at !== undefined && values.date !== undefined) {
+      throw usageError(
+        '--at and --date exclude each other: a run backs up one point in time or one snapshot',
+      );
+    }
     const config = await loadPipelineFor(pipeline, log);
     // Everything that can be refused is refused here, before an instance, a directory or an
     // object exists.
@@ -69,6 +90,7 @@ earlier runs left behind (see \`offsite reap\`).`,
     if (problems.length > 0) throw preflightError(resolvePipelineFile(pipeline), problems);
     const report = await runBackup(config, createDeps(config), log, {
       date: values.date ?? null,
+      at: at ?? null,
       reason: values.reason ?? null,
       signal,
     });

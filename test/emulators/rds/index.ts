@@ -6,6 +6,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { makeTempDir, removeTempDir, serverBinaries } from '../../support/postgres-cluster.ts';
+import { takeBaseBackup, walArchiveSettings } from './point-in-time.ts';
 import { registerEmulator, unregisterEmulator } from './registry.ts';
 import { startServer } from './server.ts';
 import { automatedSnapshotId, cloneSnapshot, takeSnapshot } from './snapshots.ts';
@@ -72,6 +73,8 @@ export async function startRdsEmulator(opts: RdsEmulatorOptions = {}): Promise<R
         startup: Promise.resolve(),
       });
     },
+    walArchiveSettings: (sourceId) => walArchiveSettings(state, sourceId),
+    enablePointInTimeRestore: (sourceId) => takeBaseBackup(state, sourceId),
     addBareInstance({ id, tags }) {
       const key = normalizeId(id);
       if (state.instances.has(key)) throw new Error(`Instance ${key} already exists`);

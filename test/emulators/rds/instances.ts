@@ -36,6 +36,8 @@ export function instanceFields(state: EmulatorState, r: InstanceRecord): XmlFiel
         : undefined,
     AllocatedStorage: 20,
     InstanceCreateTime: created ? r.createdAt : undefined,
+    // The emulator archives WAL on demand when a restore asks, so the latest restorable time is now.
+    LatestRestorableTime: r.pitr ? new Date() : undefined,
     PreferredBackupWindow: '03:00-03:30',
     BackupRetentionPeriod: r.backupRetentionPeriod,
     VpcSecurityGroups: xmlList(

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { denyIfInjected, throttleIfInjected } from './faults.ts';
 import { deleteDBInstance, describeDBInstances, modifyDBInstance } from './instances.ts';
+import { describeDBInstanceAutomatedBackups, restoreDBInstanceToPointInTime } from './point-in-time.ts';
 import {
   type Params,
   parseForm,
@@ -22,6 +23,8 @@ type Action = (state: EmulatorState, params: Params) => XmlFields | undefined;
 const ACTIONS: Record<string, Action> = {
   DescribeDBSnapshots: describeDBSnapshots,
   RestoreDBInstanceFromDBSnapshot: restoreDBInstanceFromDBSnapshot,
+  RestoreDBInstanceToPointInTime: restoreDBInstanceToPointInTime,
+  DescribeDBInstanceAutomatedBackups: describeDBInstanceAutomatedBackups,
   DescribeDBInstances: describeDBInstances,
   DescribeDBSubnetGroups: describeDBSubnetGroups,
   ModifyDBInstance: modifyDBInstance,

@@ -51,7 +51,7 @@ export async function takeSnapshot(
  * pg_basebackup: a consistent copy of a running cluster (WAL streamed alongside, replayed when a
  * restored copy starts), so later writes to the source never show up in it.
  */
-async function physicalCopy(cluster: PgCluster, dataDir: string): Promise<void> {
+export async function physicalCopy(cluster: PgCluster, dataDir: string): Promise<void> {
   const tool = path.join(cluster.binDir, 'pg_basebackup');
   if (!existsSync(tool)) {
     throw new Error(

@@ -26,6 +26,10 @@ export interface InstanceRecord {
   dbInstanceClass: string;
   createdAt: Date;
   snapshotId: string | undefined;
+  /** A point-in-time restore: the time it recovered to. */
+  restoreTime?: Date;
+  /** A source that archives WAL: its archive, its base backup and the earliest restorable time. */
+  pitr?: { archiveDir: string; baseBackupDir: string; earliest: Date };
   publiclyAccessible: boolean;
   backupRetentionPeriod: number;
   multiAZ: boolean;
@@ -145,6 +149,7 @@ export class EmulatorState {
       tags: Object.fromEntries(record.tags),
       createdAt: record.createdAt,
       snapshotId: record.snapshotId,
+      restoreTime: record.restoreTime,
       publiclyAccessible: record.publiclyAccessible,
       backupRetentionPeriod: record.backupRetentionPeriod,
       multiAZ: record.multiAZ,

@@ -96,6 +96,8 @@ export interface InstanceSummary {
   tags: Record<string, string>;
   createdAt: Date;
   snapshotId: string | undefined;
+  /** The time a point-in-time restore recovered to (the request time for UseLatestRestorableTime). */
+  restoreTime: Date | undefined;
   publiclyAccessible: boolean;
   backupRetentionPeriod: number;
   multiAZ: boolean;
@@ -132,6 +134,13 @@ export interface RdsEmulator {
     dbName: string;
     engineVersion?: string;
   }): void;
+  /**
+   * The `-c` settings to start a source's cluster with (before addSourceInstance) so that it
+   * archives its WAL into the emulator, for point-in-time restore.
+   */
+  walArchiveSettings(sourceId: string): Record<string, string>;
+  /** Takes the base backup of a source started with walArchiveSettings(): point-in-time restores work from then on. */
+  enablePointInTimeRestore(sourceId: string): Promise<void>;
   /**
    * A restored-looking instance without a Postgres behind it (status available, no endpoint):
    * a decoy or a leftover for tests that only list, tag-match and delete instances.
