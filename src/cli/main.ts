@@ -9,7 +9,18 @@ import { columns, formatHelp } from './help-text.ts';
 import { usageErrorFromParse } from './parse-args.ts';
 
 // Subcommands live in ./commands/<name>.ts, loaded on demand (a report does not load the AWS SDK).
-const COMMANDS = ['run', 'report', 'check', 'restore', 'list', 'validate', 'reap', 'doctor'] as const;
+const COMMANDS = [
+  'run',
+  'report',
+  'check',
+  'restore',
+  'drill',
+  'export',
+  'list',
+  'validate',
+  'reap',
+  'doctor',
+] as const;
 // The repo runs this file as src/cli/main.ts; the installed package as dist/cli/main.js (npm run build).
 const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 

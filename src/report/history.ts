@@ -85,10 +85,15 @@ export interface RunSummary {
   restoreMs: number | null;
   durationMs: number;
   error: string | null;
+  /** When a drill last proved this run's backup restorable from the store (ISO), null when never. */
+  lastDrill: string | null;
 }
 
-/** The figures of one run that a history listing shows. */
-export function summarizeRun(r: RunReport): RunSummary {
+/**
+ * The figures of one run that a history listing shows; `lastDrills` maps a backup id to when its
+ * newest passed drill finished.
+ */
+export function summarizeRun(r: RunReport, lastDrills: ReadonlyMap<string, string> = new Map()): RunSummary {
   const count = (status: string) => r.checks.filter((c) => c.status === status).length;
   const findings = r.anomalies.filter((a) => a.name !== BASELINE_NOTE);
   return {
@@ -112,5 +117,6 @@ export function summarizeRun(r: RunReport): RunSummary {
     restoreMs: r.restoreTest?.durationMs ?? null,
     durationMs: r.durationMs,
     error: r.error ? `${r.error.stage}: ${r.error.code}` : null,
+    lastDrill: (r.backup?.published && lastDrills.get(r.backup.id)) || null,
   };
 }

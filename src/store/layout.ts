@@ -5,6 +5,7 @@
 //   <prefix>/<pipeline>/backups/<backup-id>/manifest.json.zst   written last: the backup exists iff it does
 //   <prefix>/<pipeline>/reports/<run-id>.json                   every run's report, failed ones too
 //   <prefix>/<pipeline>/locks/<run-id>.json                     the lock of a run in progress (deleted at its end)
+//   <prefix>/<pipeline>/drills/<drill-id>.json                  every restore drill's report (offsite drill)
 
 /** Key prefix of one pipeline. */
 export function pipelinePrefix(prefix: string, pipeline: string): string {
@@ -69,4 +70,14 @@ export function backupIdFor(snapshotCreatedAt: Date, runId: string): string {
 /** Key prefix of a pipeline's run locks. */
 export function locksPrefix(prefix: string, pipeline: string): string {
   return `${pipelinePrefix(prefix, pipeline)}/locks/`;
+}
+
+/** Key prefix of a pipeline's drill reports. */
+export function drillsPrefix(prefix: string, pipeline: string): string {
+  return `${pipelinePrefix(prefix, pipeline)}/drills/`;
+}
+
+/** Key of a drill's report: drill ids sort by start time. */
+export function drillKey(prefix: string, pipeline: string, drillId: string): string {
+  return `${drillsPrefix(prefix, pipeline)}${drillId}.json`;
 }

@@ -1,5 +1,6 @@
 import { createStore } from '../../adapters/create-deps.ts';
 import { EXIT } from '../../errors.ts';
+import { lastPassedDrills, readDrills } from '../../recovery/drill-report.ts';
 import { formatBytes } from '../../report/format.ts';
 import { listBackups, readManifest } from '../../store/backups.ts';
 import { readObject } from '../../store/read-chunk.ts';
@@ -15,6 +16,7 @@ interface BackupLine {
   snapshot: { id: string; createdAt: string };
   reason: string | null;
   restoreTest: string;
+  /** When the newest passed drill of this backup finished (ISO), null when none has. */
   lastDrill: string | null;
   bytes: number;
   /** Bytes this backup's run uploaded (null when its run report is gone). */
@@ -45,8 +47,9 @@ export const command: Command = {
     usage: 'offsite list <pipeline> [--json]',
     about: `List the published backups of a pipeline, oldest first, from its store alone (no RDS access):
 the snapshot day and id, why the run happened (--reason, "nightly" when none was given), the
-restore test's verdict, the last drill (drills come with a later offsite), the backup's size and
-the bytes its run uploaded (what it added to the store after deduplication).`,
+restore test's verdict, the last drill (the date of the newest offsite drill that passed: the last
+time the backup was proven restorable from the store), the backup's size and the bytes its run
+uploaded (what it added to the store after deduplication).`,
     flags: [['--json', 'print the backups as a JSON array']],
     examples: ['offsite list app-prod', 'offsite list app-prod --json | jq -r ".[-1].id"'],
     exits: [
@@ -79,6 +82,12 @@ the bytes its run uploaded (what it added to the store after deduplication).`,
     );
     // No backups is a wrong location (or nothing published yet), never an empty list (exit 7).
     if (backups.length === 0) throw await emptyLocationError(store, location);
+    const drilled = lastPassedDrills(
+      await readDrills(store, config.store.prefix, config.name, {
+        signal,
+        onUnreadable: (key, err) => log.warn({ key, err }, 'a stored drill report is unreadable'),
+      }),
+    );
     for (const ref of backups) {
       const m = await readManifest(store, ref.manifestKey, signal);
       const report = await fromReport(store, m.report.key, signal);
@@ -88,7 +97,7 @@ the bytes its run uploaded (what it added to the store after deduplication).`,
         snapshot: { id: m.snapshot.id, createdAt: m.snapshot.createdAt },
         reason: report.reason,
         restoreTest: m.restoreTest.status,
-        lastDrill: null,
+        lastDrill: drilled.get(ref.id) ?? null,
         bytes: m.totals.bytes,
         newBytes: report.newBytes,
       });
@@ -109,7 +118,7 @@ the bytes its run uploaded (what it added to the store after deduplication).`,
         l.snapshot.createdAt.slice(11, 16),
         l.reason ?? 'nightly',
         l.restoreTest,
-        l.lastDrill ?? 'never',
+        l.lastDrill?.slice(0, 10) ?? 'never',
         sizeText(l.bytes),
         l.newBytes === null ? 'unknown' : sizeText(l.newBytes),
         l.id,

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createStore } from '../../adapters/create-deps.ts';
 import { EXIT, OffsiteError } from '../../errors.ts';
+import { type DrillReport, lastPassedDrills, readDrills } from '../../recovery/drill-report.ts';
 import { formatBytes, formatDuration } from '../../report/format.ts';
 import { type RunSummary, readRunHistory, summarizeRun } from '../../report/history.ts';
 import { renderIndexPage } from '../../report/html/index-page.ts';
@@ -23,6 +24,7 @@ function table(summaries: RunSummary[]): string {
     'dump',
     'restore',
     'duration',
+    'last drill',
     'run',
   ];
   const rows = summaries.map((s) => [
@@ -34,6 +36,7 @@ function table(summaries: RunSummary[]): string {
     formatBytes(s.dumpBytes),
     formatDuration(s.restoreMs),
     formatDuration(s.durationMs),
+    s.lastDrill?.slice(0, 10) ?? (s.published ? 'never' : '—'),
     s.runId,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -53,10 +56,11 @@ async function writeHtml(
   pipeline: string,
   all: RunReport[],
   shown: RunReport[],
+  drills: DrillReport[],
 ): Promise<string> {
   await mkdir(dir, { recursive: true });
   for (const r of shown) {
-    await writeFile(join(dir, pageName(r)), renderRunPage(r, all, { index: 'index.html' }));
+    await writeFile(join(dir, pageName(r)), renderRunPage(r, all, { index: 'index.html' }, drills));
   }
   const index = join(dir, 'index.html');
   await writeFile(index, renderIndexPage(pipeline, shown, pageName));
@@ -69,7 +73,8 @@ export const command: Command = {
   help: {
     usage: 'offsite report <pipeline> [--date YYYY-MM-DD] [--html DIR] [--json]',
     about: `List the pipeline's runs, read from the store (date, snapshot, status, checks, changes, dump
-size, restore time, duration), so the history outlives the machine that made it. --date shows
+size, restore time, duration, the last offsite drill that proved the run's backup restorable from
+the store), so the history outlives the machine that made it. --date shows
 one day's run as Markdown; --html writes an index page and one page per run.`,
     flags: [
       ['--date YYYY-MM-DD', 'show the latest run of that snapshot date (a rerun supersedes the nightly run)'],
@@ -115,6 +120,12 @@ one day's run as Markdown; --html writes an index page and one page per run.`,
     // No runs at all is a wrong location (or no run got far), never an empty table (exit 7).
     if (reports.length === 0 && unreadable.length === 0) throw await emptyLocationError(store, where);
     const location = pipelineLocation(store, config.store.prefix, config.name);
+    const drills = await readDrills(store, config.store.prefix, config.name, {
+      signal,
+      onUnreadable: (key, err) => log.warn({ key, err }, 'a stored drill report is unreadable'),
+    });
+    const drilled = lastPassedDrills(drills);
+    const summarize = (r: RunReport) => summarizeRun(r, drilled);
 
     const date = values.date;
     const onDate = date ? reports.filter((r) => summarizeRun(r).date === date) : reports;
@@ -126,7 +137,9 @@ one day's run as Markdown; --html writes an index page and one page per run.`,
     }
     // --date shows one run: the latest of that day (a rerun supersedes the nightly run).
     const shown = date ? onDate.slice(-1) : reports;
-    const htmlIndex = values.html ? await writeHtml(resolve(values.html), config.name, reports, shown) : null;
+    const htmlIndex = values.html
+      ? await writeHtml(resolve(values.html), config.name, reports, shown, drills)
+      : null;
 
     if (values.json) {
       const out = date
@@ -134,7 +147,7 @@ one day's run as Markdown; --html writes an index page and one page per run.`,
         : {
             pipeline: config.name,
             store: location,
-            runs: reports.map(summarizeRun),
+            runs: reports.map(summarize),
             unreadable,
             html: htmlIndex,
           };
@@ -144,7 +157,7 @@ one day's run as Markdown; --html writes an index page and one page per run.`,
     } else {
       process.stdout.write(
         reports.length > 0
-          ? table(reports.map(summarizeRun))
+          ? table(reports.map(summarize))
           : `no readable runs of ${config.name} at ${location}\n`,
       );
     }

@@ -84,3 +84,25 @@ export function renderTrendCharts(runs: RunReport[], currentRunId: string | null
   if (charts.length === 0) return '<p class="muted">No measured runs yet.</p>';
   return `<div class="charts">${charts.join('\n')}</div>`;
 }
+
+/** One drill as the drill chart draws it (a restore from the store into a fresh scratch server). */
+export interface DrillPoint {
+  backupId: string;
+  finishedAt: string;
+  status: 'passed' | 'failed';
+  restoreMs: number;
+}
+
+/** Drill restore times (each backup's RTO from the store), oldest first; no drill, no chart. */
+export function renderDrillChart(drills: DrillPoint[], currentBackupId: string | null): string {
+  const points: Point[] = drills.slice(-90).map((d) => ({
+    value: d.restoreMs,
+    label: `${d.finishedAt.slice(0, 10)} · ${formatDuration(d.restoreMs)} · drill ${d.status} · ${d.backupId}`,
+    status: d.status === 'passed' ? 'succeeded' : 'failed',
+    current: d.backupId === currentBackupId,
+  }));
+  if (points.length === 0) return '';
+  const title = 'Drill restore time (RTO from the store)';
+  const note = points.length === 1 ? 'one drill so far' : `${points.length} drills`;
+  return `<div class="charts"><div class="chart"><h3>${esc(title)}</h3><div class="latest">latest ${esc(formatDuration(points.at(-1)!.value))} · ${esc(note)}</div>${svg(points, title, formatDuration)}</div></div>`;
+}
