@@ -62,7 +62,8 @@ Exit codes:
   4    unreachable: the store, AWS or a database could not be reached (network, DNS, TLS); retry later
   5    access denied: valid credentials not allowed (fix the IAM policy, the B2 key's capabilities) or a quota
   6    another run of the pipeline holds its lock (the message names the host, pid, run id and start)
-  7    check, report, restore, list: no backups (or runs) at the store location (wrong bucket, prefix or name?)
+  7    check, report, restore, list, drill, export: no backups (or runs) at the store location (wrong bucket,
+       prefix or name?)
   130  interrupted (the temporary instance was still deleted)
 
 --debug (with any command) prints the stack of a failure.

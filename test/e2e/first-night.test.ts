@@ -313,7 +313,7 @@ describe('offsite --help', () => {
     expect(run.stdout).toMatch(/^ {2}4 {4}unreachable/m);
     expect(run.stdout).toMatch(/^ {2}5 {4}access denied/m);
     expect(run.stdout).toMatch(/^ {2}6 {4}another run of the pipeline holds its lock/m);
-    expect(run.stdout).toMatch(/^ {2}7 {4}check, report, restore, list: no backups/m);
+    expect(run.stdout).toMatch(/^ {2}7 {4}check, report, restore, list, drill, export: no backups/m);
     expect(run.stdout).toContain('--debug');
   });
 });
