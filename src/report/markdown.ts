@@ -47,7 +47,11 @@ export function renderMarkdown(r: RunReport, opts: { fullReport?: string } = {})
   for (const c of failing) lines.push(`- ❌ **${c.name}**: ${c.summary}`);
   if (failing.length > 0) lines.push('');
   lines.push(`- Run: \`${r.runId}\`${r.reason ? ` — ${r.reason}` : ''}`);
-  if (r.snapshot) lines.push(`- Snapshot: \`${r.snapshot.id}\` taken ${r.snapshot.createdAt}`);
+  if (r.snapshot?.pointInTime)
+    lines.push(
+      `- Point in time: the source as it was at ${r.snapshot.pointInTime.restoreTime}${r.snapshot.pointInTime.latest ? ' (the latest restorable)' : ''}`,
+    );
+  else if (r.snapshot) lines.push(`- Snapshot: \`${r.snapshot.id}\` taken ${r.snapshot.createdAt}`);
   if (r.backup)
     lines.push(
       `- Backup: \`${r.backup.id}\` published, ${r.backup.files} files, ${mib(r.backup.bytesUploaded)}`,

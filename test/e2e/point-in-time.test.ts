@@ -2,7 +2,7 @@
 // WAL. A nightly backup first; then rows A, an instant T, rows B: the backup at T holds A and not
 // B, verifies, and shares nearly all its chunks with the nightly one. `--at now` holds B too and
 // states its time; a time outside the restore window fails before any restore request.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -107,6 +107,22 @@ describe('offsite run --at', () => {
     // Deduplicated against the nightly backup: a day's worth of unchanged data is not uploaded again.
     expect(report.backup!.bytesUploaded).toBeLessThan(nightly.backup!.bytesUploaded * 0.25);
     expect(await marksOf(report.backup!.id, 'at_instant')).toEqual(['a1', 'a2']);
+    // list, the Markdown summary and the HTML page say it is a moment, with its reason.
+    const list = await runCli(['list', pipeline, '--json'], world.env());
+    const line = (JSON.parse(list.stdout) as { id: string; pointInTime: unknown }[]).find(
+      (b) => b.id === report.backup!.id,
+    );
+    expect(line?.pointInTime).toEqual({
+      restoreTime: instant.toISOString(),
+      latest: false,
+      reason: 'before release 4.2',
+    });
+    expect(readFileSync(report.reports.markdown, 'utf8')).toContain(
+      `Point in time: the source as it was at ${instant.toISOString()}`,
+    );
+    expect(readFileSync(report.reports.html!, 'utf8')).toMatch(
+      /the source as it was at .*a point in time, before release 4\.2/,
+    );
   });
 
   it('--at now backs up the latest restorable time, stated in the report, with the later rows', async () => {

@@ -14,6 +14,8 @@ interface BackupLine {
   id: string;
   date: string;
   snapshot: { id: string; createdAt: string };
+  /** For a backup of a moment (`run --at`): the time restored to and why it was taken. */
+  pointInTime: { restoreTime: string; latest: boolean; reason: string | null } | null;
   reason: string | null;
   restoreTest: string;
   /** When the newest passed drill of this backup finished (ISO), null when none has. */
@@ -95,6 +97,7 @@ uploaded (what it added to the store after deduplication).`,
         id: ref.id,
         date: m.snapshot.createdAt.slice(0, 10),
         snapshot: { id: m.snapshot.id, createdAt: m.snapshot.createdAt },
+        pointInTime: m.snapshot.pointInTime ?? null,
         reason: report.reason,
         restoreTest: m.restoreTest.status,
         lastDrill: drilled.get(ref.id) ?? null,

@@ -21,9 +21,12 @@ function verdict(r: RunReport): string {
   const failed = r.checks.filter((c) => c.status === 'failed').length;
   const passed = r.checks.filter((c) => c.status === 'passed').length;
   const warnings = findingsOf(r).filter((a) => a.status === 'warned').length;
-  const snap = r.snapshot
-    ? `snapshot <code>${esc(r.snapshot.id)}</code> (${esc(formatInstant(r.snapshot.createdAt))})`
-    : 'no snapshot';
+  const moment = r.snapshot?.pointInTime;
+  const snap = moment
+    ? `the source as it was at ${esc(formatInstant(moment.restoreTime))} (a point in time${moment.latest ? ', the latest restorable' : ''}${r.reason ? `, ${esc(r.reason)}` : ''})`
+    : r.snapshot
+      ? `snapshot <code>${esc(r.snapshot.id)}</code> (${esc(formatInstant(r.snapshot.createdAt))})`
+      : 'no snapshot';
   const sentences: string[] = [];
   if (r.status === 'succeeded') {
     sentences.push(
