@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,21 +120,22 @@ describe('directories', () => {
     ]);
   });
 
-  it.skipIf(process.getuid?.() === 0)(
-    'an unwritable directory is refused (skipped as root, who may write anywhere)',
-    async () => {
-      const locked = join(dir, 'locked');
-      mkdirSync(locked, { mode: 0o500 });
-      try {
-        const [problem] = await preflight(pipeline({ workDir: join(locked, 'work') }), {});
-        expect(problem?.message).toMatch(
-          /cannot be created: .*locked is not writable by this user \(EACCES\)/,
-        );
-      } finally {
-        chmodSync(locked, 0o700);
-      }
-    },
-  );
+  it('an unwritable directory is refused (as root: an immutable one, which root cannot write either)', async () => {
+    const locked = join(dir, 'locked');
+    const root = process.getuid?.() === 0;
+    mkdirSync(locked, { mode: 0o500 });
+    // chattr +i: root ignores permission bits, not the immutable flag.
+    if (root) execFileSync('chattr', ['+i', locked]);
+    try {
+      const [problem] = await preflight(pipeline({ workDir: join(locked, 'work') }), {});
+      expect(problem?.message).toMatch(
+        /cannot be created: .*locked is not writable by this user \((EACCES|EPERM)\)/,
+      );
+    } finally {
+      if (root) execFileSync('chattr', ['-i', locked]);
+      chmodSync(locked, 0o700);
+    }
+  });
 
   it('the cache directory defaults to cache/ beside workDir', () => {
     expect(cacheDirOf(pipeline())).toBe(join(dir, 'state', 'cache'));
