@@ -11,7 +11,7 @@ import {
   RestoreDBInstanceToPointInTimeCommand,
 } from '@aws-sdk/client-rds';
 import { callFailed } from '../classify/classify-error.ts';
-import type { InstanceInfo, RdsPort, SnapshotInfo, SnapshotType } from '../pipeline/ports.ts';
+import type { InstanceInfo, RdsPort, RestoreRequest, SnapshotInfo, SnapshotType } from '../pipeline/ports.ts';
 
 /** Where RDS is and whose credentials to use (none: the SDK's default chain). */
 export interface RdsAdapterOptions {
@@ -28,6 +28,26 @@ function errorName(err: unknown): string {
 function failed(call: string): (err: unknown) => never {
   return (err) => {
     throw callFailed(err, `RDS ${call}`);
+  };
+}
+
+/**
+ * What every temporary instance is created with, whichever restore makes it: explicit, because
+ * AWS defaults differ by VPC — private, in the configured network, no backups, easy to delete,
+ * tagged as offsite's.
+ */
+function privateInstanceParams(req: Omit<RestoreRequest, 'snapshotId'>) {
+  return {
+    DBInstanceClass: req.instanceClass,
+    DBSubnetGroupName: req.subnetGroup,
+    VpcSecurityGroupIds: req.securityGroupIds,
+    PubliclyAccessible: false,
+    MultiAZ: false,
+    BackupRetentionPeriod: 0,
+    DeletionProtection: false,
+    AutoMinorVersionUpgrade: false,
+    CopyTagsToSnapshot: false,
+    Tags: Object.entries(req.tags).map(([Key, Value]) => ({ Key, Value })),
   };
 }
 
@@ -97,17 +117,7 @@ export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
           new RestoreDBInstanceFromDBSnapshotCommand({
             DBInstanceIdentifier: req.instanceId,
             DBSnapshotIdentifier: req.snapshotId,
-            DBInstanceClass: req.instanceClass,
-            DBSubnetGroupName: req.subnetGroup,
-            VpcSecurityGroupIds: req.securityGroupIds,
-            // Explicit, because AWS defaults differ by VPC: private, no backups, easy to delete.
-            PubliclyAccessible: false,
-            MultiAZ: false,
-            BackupRetentionPeriod: 0,
-            DeletionProtection: false,
-            AutoMinorVersionUpgrade: false,
-            CopyTagsToSnapshot: false,
-            Tags: Object.entries(req.tags).map(([Key, Value]) => ({ Key, Value })),
+            ...privateInstanceParams(req),
           }),
           { abortSignal: signal },
         )
@@ -125,17 +135,8 @@ export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
             ...(req.restoreTime === 'latest'
               ? { UseLatestRestorableTime: true }
               : { RestoreTime: req.restoreTime }),
-            DBInstanceClass: req.instanceClass,
-            DBSubnetGroupName: req.subnetGroup,
-            VpcSecurityGroupIds: req.securityGroupIds,
             // The same private, backup-less, deletable instance as a snapshot restore.
-            PubliclyAccessible: false,
-            MultiAZ: false,
-            BackupRetentionPeriod: 0,
-            DeletionProtection: false,
-            AutoMinorVersionUpgrade: false,
-            CopyTagsToSnapshot: false,
-            Tags: Object.entries(req.tags).map(([Key, Value]) => ({ Key, Value })),
+            ...privateInstanceParams(req),
           }),
           { abortSignal: signal },
         )
