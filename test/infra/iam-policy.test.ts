@@ -24,7 +24,14 @@ describe('infra/iam-policy.json', () => {
     const calls = [...adapter.matchAll(/new (\w+)Command\(/g)].map((m) => `rds:${m[1]}`);
     expect(calls.length).toBeGreaterThan(4);
     // Tags given at restore are authorized as rds:AddTagsToResource.
-    expect(adapter).toMatch(/RestoreDBInstanceFromDBSnapshotCommand\(\{[\s\S]*Tags:/);
+    // (every restore spreads the private instance's parameters, which carry the tags)
+    expect(adapter).toMatch(/function privateInstanceParams[\s\S]*Tags:/);
+    expect(adapter).toMatch(
+      /RestoreDBInstanceFromDBSnapshotCommand\(\{[^}]*\.\.\.privateInstanceParams\(req\)/,
+    );
+    expect(adapter).toMatch(
+      /RestoreDBInstanceToPointInTimeCommand\(\{[\s\S]*?\.\.\.privateInstanceParams\(req\)/,
+    );
     const rds = [...actions].filter((a) => a.startsWith('rds:'));
     expect(rds.sort()).toEqual([...new Set([...calls, 'rds:AddTagsToResource'])].sort());
   });
