@@ -4,6 +4,7 @@
 import { failureOf } from '../classify/classify-error.ts';
 import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
+import { type BackupRef, listBackups } from './backups.ts';
 import { MANIFEST, pipelinePrefix } from './layout.ts';
 
 /** A pipeline's place in the store, for people: `s3://bucket/prefix/pipeline/ at <endpoint>`, or a path. */
@@ -92,4 +93,21 @@ export async function readingLocation<T>(
     if (failureOf(err)?.kind === 'no-bucket') throw await emptyLocationError(store, opts, err);
     throw err;
   }
+}
+
+/**
+ * The published backups of a pipeline, oldest first; none is an error (exit 7) naming the full
+ * location and the likely cause (a wrong bucket, prefix or name, or nothing published yet), and
+ * a store that cannot be read is named too. What restore, drill, export and list start from.
+ */
+export async function publishedBackups(
+  store: ObjectStore,
+  prefix: string,
+  pipeline: string,
+  signal?: AbortSignal,
+): Promise<BackupRef[]> {
+  const where = { prefix, pipeline, lookingFor: 'backups' as const, signal };
+  const backups = await readingLocation(store, where, () => listBackups(store, prefix, pipeline, signal));
+  if (backups.length === 0) throw await emptyLocationError(store, where);
+  return backups;
 }

@@ -8,8 +8,8 @@ import { type ErrorCode, EXIT, OffsiteError } from '../../errors.ts';
 import { runDrill, storeDrillReport } from '../../recovery/drill.ts';
 import { OFFSITE_VERSION } from '../../report/build-report.ts';
 import { formatBytes, formatDuration } from '../../report/format.ts';
-import { listBackups, pickBackup, readManifest } from '../../store/backups.ts';
-import { emptyLocationError, readingLocation } from '../../store/store-location.ts';
+import { pickBackup, readManifest } from '../../store/backups.ts';
+import { publishedBackups } from '../../store/store-location.ts';
 import { checkDate, loadStorePipelineFor, onePipeline, usageError } from '../arguments.ts';
 import type { Command } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
@@ -79,16 +79,8 @@ with the same name: and store.prefix.`,
     checkDate(values.date);
     const config = await loadStorePipelineFor(pipeline, log);
     const store = createStore(config.store);
-    const location = {
-      prefix: config.store.prefix,
-      pipeline: config.name,
-      lookingFor: 'backups' as const,
-      signal,
-    };
-    const backups = await readingLocation(store, location, () =>
-      listBackups(store, config.store.prefix, config.name, signal),
-    );
-    if (backups.length === 0) throw await emptyLocationError(store, location);
+    // No backups is a wrong location (or nothing published yet): exit 7, never an empty answer.
+    const backups = await publishedBackups(store, config.store.prefix, config.name, signal);
     const chosen =
       values.date || values.backup
         ? pickBackup(backups, { date: values.date, id: values.backup })

@@ -4,8 +4,8 @@ import { createDirStore } from '../../adapters/object-store-dir.ts';
 import { EXIT } from '../../errors.ts';
 import { exportBackup } from '../../recovery/export.ts';
 import { formatBytes } from '../../report/format.ts';
-import { listBackups, pickBackup, readManifest } from '../../store/backups.ts';
-import { emptyLocationError, readingLocation } from '../../store/store-location.ts';
+import { pickBackup, readManifest } from '../../store/backups.ts';
+import { publishedBackups } from '../../store/store-location.ts';
 import { checkDate, loadStorePipelineFor, onePipeline, usageError } from '../arguments.ts';
 import type { Command } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
@@ -68,16 +68,8 @@ store: { kind: dir, path: DIR, prefix: … }, then offsite list/restore/drill th
     const toDir = resolve(values.to);
     if (config.store.kind === 'dir' && resolve(config.store.path) === toDir)
       throw usageError(`--to ${values.to} is the pipeline's own store`, 'export');
-    const location = {
-      prefix: config.store.prefix,
-      pipeline: config.name,
-      lookingFor: 'backups' as const,
-      signal,
-    };
-    const backups = await readingLocation(store, location, () =>
-      listBackups(store, config.store.prefix, config.name, signal),
-    );
-    if (backups.length === 0) throw await emptyLocationError(store, location);
+    // No backups is a wrong location (or nothing published yet): exit 7, never an empty answer.
+    const backups = await publishedBackups(store, config.store.prefix, config.name, signal);
     const chosen = values.latest
       ? backups.at(-1)!
       : pickBackup(backups, { date: values.date, id: values.backup });

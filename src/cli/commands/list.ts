@@ -2,9 +2,9 @@ import { createStore } from '../../adapters/create-deps.ts';
 import { EXIT } from '../../errors.ts';
 import { lastPassedDrills, readDrills } from '../../recovery/drill-report.ts';
 import { formatBytes } from '../../report/format.ts';
-import { listBackups, readManifest } from '../../store/backups.ts';
+import { readManifest } from '../../store/backups.ts';
 import { readObject } from '../../store/read-chunk.ts';
-import { emptyLocationError, readingLocation } from '../../store/store-location.ts';
+import { publishedBackups } from '../../store/store-location.ts';
 import { loadStorePipelineFor, onePipeline } from '../arguments.ts';
 import type { Command } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
@@ -73,17 +73,8 @@ uploaded (what it added to the store after deduplication).`,
     const config = await loadStorePipelineFor(pipeline, log);
     const store = createStore(config.store);
     const lines: BackupLine[] = [];
-    const location = {
-      prefix: config.store.prefix,
-      pipeline: config.name,
-      lookingFor: 'backups' as const,
-      signal,
-    };
-    const backups = await readingLocation(store, location, () =>
-      listBackups(store, config.store.prefix, config.name, signal),
-    );
-    // No backups is a wrong location (or nothing published yet), never an empty list (exit 7).
-    if (backups.length === 0) throw await emptyLocationError(store, location);
+    // No backups is a wrong location (or nothing published yet): exit 7, never an empty answer.
+    const backups = await publishedBackups(store, config.store.prefix, config.name, signal);
     const drilled = lastPassedDrills(
       await readDrills(store, config.store.prefix, config.name, {
         signal,

@@ -7,10 +7,10 @@ import { readSourceFacts, restoreToDatabase } from '../../recovery/restore-to-da
 import { parseTargetUrl, targetPassword } from '../../recovery/target-url.ts';
 import { formatBytes } from '../../report/format.ts';
 import type { CheckReport } from '../../report/run-report.ts';
-import { type BackupRef, listBackups, pickBackup, readManifest } from '../../store/backups.ts';
+import { type BackupRef, pickBackup, readManifest } from '../../store/backups.ts';
 import type { Manifest } from '../../store/manifest.ts';
 import { restoreBackup } from '../../store/restore-backup.ts';
-import { emptyLocationError, readingLocation } from '../../store/store-location.ts';
+import { publishedBackups } from '../../store/store-location.ts';
 import { checkDate, loadStorePipelineFor, onePipeline, usageError } from '../arguments.ts';
 import type { Command } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
@@ -124,16 +124,8 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
     const to = values.to ? parseTargetUrl(values.to) : null;
     const config = await loadStorePipelineFor(pipeline, log);
     const store = createStore(config.store);
-    const location = {
-      prefix: config.store.prefix,
-      pipeline: config.name,
-      lookingFor: 'backups' as const,
-      signal,
-    };
-    const backups = await readingLocation(store, location, () =>
-      listBackups(store, config.store.prefix, config.name, signal),
-    );
-    if (backups.length === 0) throw await emptyLocationError(store, location);
+    // No backups is a wrong location (or nothing published yet): exit 7, never an empty answer.
+    const backups = await publishedBackups(store, config.store.prefix, config.name, signal);
     const chosen = values.latest
       ? backups.at(-1)!
       : pickBackup(backups, { date: values.date, id: values.backup });
