@@ -1,28 +1,27 @@
-import { existsSync } from 'node:fs';
 import { createLogger } from '../adapters/logger.ts';
 import { BUG_HINT, failureOf, stackOf, toOffsiteError } from '../classify/classify-error.ts';
 import { EXIT, exitCodeFor, OffsiteError } from '../errors.ts';
 import { OFFSITE_VERSION } from '../report/build-report.ts';
 import { usageError } from './arguments.ts';
-import type { Command } from './command.ts';
+import type { Command, Outcome } from './command.ts';
 import { columns, formatHelp } from './help-text.ts';
 import { usageErrorFromParse } from './parse-args.ts';
+import { interruptSignal } from './signals.ts';
 
-// Subcommands live in ./commands/<name>.ts, loaded on demand (a report does not load the AWS SDK).
-const COMMANDS = [
-  'run',
-  'report',
-  'check',
-  'restore',
-  'drill',
-  'export',
-  'list',
-  'validate',
-  'reap',
-  'doctor',
-] as const;
-// The repo runs this file as src/cli/main.ts; the installed package as dist/cli/main.js (npm run build).
-const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+// Subcommands, each imported only when it runs (a report does not load the AWS SDK). One line
+// per command: src/cli/commands/<name>.ts exports it as `command`.
+const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
+  run: () => import('./commands/run.ts'),
+  report: () => import('./commands/report.ts'),
+  check: () => import('./commands/check.ts'),
+  restore: () => import('./commands/restore.ts'),
+  drill: () => import('./commands/drill.ts'),
+  export: () => import('./commands/export.ts'),
+  list: () => import('./commands/list.ts'),
+  validate: () => import('./commands/validate.ts'),
+  reap: () => import('./commands/reap.ts'),
+  doctor: () => import('./commands/doctor.ts'),
+};
 
 // --debug, before or after the command (not after a bare "--"): stack traces, and debug log lines.
 const args = process.argv.slice(2);
@@ -33,15 +32,13 @@ const argv = debug ? args.filter((a, i) => a !== '--debug' || (end !== -1 && i >
 const log = createLogger(debug ? { level: 'debug' } : {});
 
 async function loadCommand(name: string): Promise<Command | null> {
-  if (!(COMMANDS as readonly string[]).includes(name)) return null;
-  const url = new URL(`./commands/${name}${EXTENSION}`, import.meta.url);
-  if (!existsSync(url)) return null;
-  return ((await import(url.href)) as { command: Command }).command;
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  return load ? (await load()).command : null;
 }
 
 async function overview(): Promise<string> {
   const rows: [string, string][] = [];
-  for (const name of COMMANDS) {
+  for (const name of Object.keys(COMMANDS)) {
     const cmd = await loadCommand(name);
     if (cmd) rows.push([`offsite ${name} <pipeline>`, cmd.summary]);
   }
@@ -76,18 +73,6 @@ function asksForHelp(args: string[]): boolean {
   return (end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
 }
 
-/** Aborts the work on SIGINT/SIGTERM; commands still clean up before the process exits. */
-function interruptSignal(): AbortSignal {
-  const controller = new AbortController();
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(sig, () => {
-      if (!controller.signal.aborted) log.warn({ signal: sig }, 'interrupted: cleaning up before exit');
-      controller.abort();
-    });
-  }
-  return controller.signal;
-}
-
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   if (name === 'help' && args[0]) return main([args[0], '--help']);
@@ -100,19 +85,25 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const command = await loadCommand(name);
-  if (!command) throw usageError(`unknown command "${name}"; the commands are ${COMMANDS.join(', ')}`);
+  if (!command)
+    throw usageError(`unknown command "${name}"; the commands are ${Object.keys(COMMANDS).join(', ')}`);
   if (asksForHelp(args)) {
     process.stdout.write(formatHelp(command.help));
     return EXIT.ok;
   }
   try {
-    return await command.run({ args, log, signal: interruptSignal() });
+    return exitCodeOf(await command.run({ args, log, signal: interruptSignal(log) }));
   } catch (err) {
     throw usageErrorFromParse(err, `offsite ${name} --help`) ?? err;
   }
 }
 
-// The only place that turns errors into exit codes and calls process.exit.
+/** A command's outcome as its exit code (the table in src/errors.ts). */
+function exitCodeOf(outcome: Outcome): number {
+  return outcome === 'ok' ? EXIT.ok : exitCodeFor(outcome.failed);
+}
+
+// The only place that turns outcomes and errors into exit codes and calls process.exit.
 try {
   process.exitCode = await main(argv);
 } catch (err) {

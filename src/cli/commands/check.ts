@@ -1,9 +1,8 @@
 import { createStore } from '../../adapters/create-deps.ts';
-import { EXIT } from '../../errors.ts';
 import { checkStore } from '../../store/check-store.ts';
 import { emptyLocationError, pipelineLocation, readingLocation } from '../../store/store-location.ts';
 import { loadStorePipelineFor, onePipeline, usageError } from '../arguments.ts';
-import type { Command } from '../command.ts';
+import { type Command, failedWith } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
 
 /** `--read-data` alone means all of it; `--read-data=N` N percent. */
@@ -96,8 +95,8 @@ the backups that depend on it.`,
       process.stderr.write(
         `offsite: the store is damaged; backups at risk: ${broken.join(', ') || 'none'}\n`,
       );
-      return EXIT.failed;
+      return failedWith('STORE_CORRUPT');
     }
-    return EXIT.ok;
+    return 'ok';
   },
 };

@@ -3,9 +3,8 @@ import { findPgTools } from '../../adapters/pg-tools.ts';
 import { createRdsAdapter } from '../../adapters/rds.ts';
 import { openScratchServer } from '../../adapters/scratch-server.ts';
 import { type DoctorResult, runDoctor } from '../../doctor/run-doctor.ts';
-import { EXIT } from '../../errors.ts';
 import { onePipeline, resolvePipelineFile } from '../arguments.ts';
-import type { Command } from '../command.ts';
+import { type Command, failedWith } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
 
 const MARK = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip' } as const;
@@ -69,7 +68,7 @@ that cannot apply are skipped with the reason. Each check has a time limit.`,
       const checks = result.checks.map(({ name, status, fix }) => ({ name, status, fix }));
       process.stdout.write(`${JSON.stringify({ status: result.status, checks }, null, 2)}\n`);
     } else process.stdout.write(formatText(result));
-    if (result.invalidFile) return EXIT.usage;
-    return result.status === 'passed' ? EXIT.ok : EXIT.precondition;
+    if (result.invalidFile) return failedWith('CONFIG_INVALID');
+    return result.status === 'passed' ? 'ok' : failedWith('PREFLIGHT_FAILED');
   },
 };

@@ -4,7 +4,7 @@ import { createStore } from '../../adapters/create-deps.ts';
 import { findPgTools, majorFromVersion } from '../../adapters/pg-tools.ts';
 import { connectPostgres } from '../../adapters/postgres.ts';
 import { openScratchServer } from '../../adapters/scratch-server.ts';
-import { type ErrorCode, EXIT, OffsiteError } from '../../errors.ts';
+import { type ErrorCode, OffsiteError } from '../../errors.ts';
 import { runDrill, storeDrillReport } from '../../recovery/drill.ts';
 import { OFFSITE_VERSION } from '../../report/build-report.ts';
 import { formatBytes, formatDuration } from '../../report/format.ts';
@@ -124,6 +124,6 @@ with the same name: and store.prefix.`,
         },
       );
     }
-    return EXIT.ok;
+    return 'ok';
   },
 };

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { createStore } from '../../adapters/create-deps.ts';
 import { createDirStore } from '../../adapters/object-store-dir.ts';
-import { EXIT } from '../../errors.ts';
 import { exportBackup } from '../../recovery/export.ts';
 import { formatBytes } from '../../report/format.ts';
 import { pickBackup, readManifest } from '../../store/backups.ts';
@@ -85,6 +84,6 @@ store: { kind: dir, path: DIR, prefix: … }, then offsite list/restore/drill th
       `exported backup ${chosen.id} (snapshot ${manifest.snapshot.id}) to ${toDir}: ${result.copied} objects copied, ${formatBytes(result.bytes)} (${result.bytes} bytes); ${result.skipped} already there\n` +
         `  to use it alone: a pipeline file with name: ${config.name} and store: { kind: dir, path: ${toDir}${config.store.prefix ? `, prefix: ${config.store.prefix}` : ''} }\n`,
     );
-    return EXIT.ok;
+    return 'ok';
   },
 };

@@ -1,5 +1,4 @@
 import { createStore } from '../../adapters/create-deps.ts';
-import { EXIT } from '../../errors.ts';
 import { lastPassedDrills, readDrills } from '../../recovery/drill-report.ts';
 import { formatBytes } from '../../report/format.ts';
 import { readManifest } from '../../store/backups.ts';
@@ -98,11 +97,11 @@ uploaded (what it added to the store after deduplication).`,
     }
     if (values.json) {
       process.stdout.write(`${JSON.stringify(lines, null, 2)}\n`);
-      return EXIT.ok;
+      return 'ok';
     }
     if (lines.length === 0) {
       process.stdout.write(`no backups of ${config.name} in ${store.location}\n`);
-      return EXIT.ok;
+      return 'ok';
     }
     const rows = [
       ['DATE', 'SNAPSHOT', 'TAKEN', 'REASON', 'RESTORE TEST', 'LAST DRILL', 'SIZE', 'NEW BYTES', 'BACKUP'],
@@ -128,7 +127,7 @@ uploaded (what it added to the store after deduplication).`,
       )
       .join('\n');
     process.stdout.write(`${text}\n`);
-    return EXIT.ok;
+    return 'ok';
   },
 };
 

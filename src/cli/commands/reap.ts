@@ -1,11 +1,11 @@
 import { readdirSync } from 'node:fs';
 import { createStore } from '../../adapters/create-deps.ts';
 import { createRdsAdapter } from '../../adapters/rds.ts';
-import { asOffsiteError, EXIT } from '../../errors.ts';
+import { asOffsiteError } from '../../errors.ts';
 import { reapLeftovers } from '../../pipeline/reap-leftovers.ts';
 import type { ReapedInstance } from '../../report/run-report.ts';
 import { loadPipelineFor, usageError } from '../arguments.ts';
-import type { Command } from '../command.ts';
+import { type Command, failedWith } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
 
 /** What reaping did for one pipeline. */
@@ -90,7 +90,8 @@ this for its own pipeline before it starts.`,
     if (values.json) process.stdout.write(`${JSON.stringify({ dryRun, pipelines: results }, null, 2)}\n`);
     else process.stdout.write(`${describe(results, dryRun).join('\n')}\n`);
     const failed = results.some((r) => r.error || r.reaped.some((i) => i.result === 'failed'));
-    return failed ? EXIT.failed : EXIT.ok;
+    // A delete that failed leaves an instance billing: TEARDOWN_FAILED, as a run's would be.
+    return failed ? failedWith('TEARDOWN_FAILED') : 'ok';
   },
 };
 

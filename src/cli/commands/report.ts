@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createStore } from '../../adapters/create-deps.ts';
-import { EXIT, OffsiteError } from '../../errors.ts';
+import { OffsiteError } from '../../errors.ts';
 import { type DrillReport, lastPassedDrills, readDrills } from '../../recovery/drill-report.ts';
 import { formatBytes, formatDuration } from '../../report/format.ts';
 import { type RunSummary, readRunHistory, summarizeRun } from '../../report/history.ts';
@@ -162,6 +162,6 @@ one day's run as Markdown; --html writes an index page and one page per run.`,
       );
     }
     if (htmlIndex) process.stderr.write(`html: ${htmlIndex}\n`);
-    return EXIT.ok;
+    return 'ok';
   },
 };

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { createStore } from '../../adapters/create-deps.ts';
 import { findPgTools, majorFromVersion } from '../../adapters/pg-tools.ts';
 import { connectPostgres } from '../../adapters/postgres.ts';
-import { EXIT, OffsiteError } from '../../errors.ts';
+import { OffsiteError } from '../../errors.ts';
 import { readSourceFacts, restoreToDatabase } from '../../recovery/restore-to-database.ts';
 import { parseTargetUrl, targetPassword } from '../../recovery/target-url.ts';
 import { formatBytes } from '../../report/format.ts';
@@ -144,7 +144,7 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
           `  psql -d postgres -v ON_ERROR_STOP=1 -f ${resolve(toDir, 'dump', 'offsite-roles.sql')}   # the roles first (no passwords)\n` +
           `  pg_restore --create -d postgres --exit-on-error ${resolve(toDir, 'dump')}   # the database as the source's\n`,
       );
-      return EXIT.ok;
+      return 'ok';
     }
     const password = await targetPassword(to, values['to-password-env']);
     const facts = await readSourceFacts(store, manifest, signal);
@@ -199,7 +199,7 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
         { hint: `${to.database} is kept for inspection; drop it, or restore again with --force` },
       );
     }
-    return EXIT.ok;
+    return 'ok';
   },
 };
 

@@ -1,6 +1,6 @@
 import { createDeps } from '../../adapters/create-deps.ts';
 import { preflight, preflightError } from '../../config/preflight.ts';
-import { type ErrorCode, EXIT, exitCodeFor } from '../../errors.ts';
+import type { ErrorCode } from '../../errors.ts';
 import { runBackup } from '../../pipeline/run-backup.ts';
 import { formatBytes, formatDuration } from '../../report/format.ts';
 import type { RunReport } from '../../report/run-report.ts';
@@ -13,7 +13,7 @@ import {
   resolvePipelineFile,
   usageError,
 } from '../arguments.ts';
-import type { Command } from '../command.ts';
+import { type Command, failedWith } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
 
 /** offsite run: one nightly (or by-date) backup. */
@@ -102,9 +102,9 @@ earlier runs left behind (see \`offsite reap\`).`,
       process.stderr.write(`offsite: ${e.stage} ${e.code}: ${e.message}\n${e.hint ? `  → ${e.hint}\n` : ''}`);
     }
     process.stderr.write(`${runSummaryLine(report)}\n`);
-    if (report.status === 'succeeded') return EXIT.ok;
-    if (report.status === 'cancelled') return EXIT.interrupted;
-    return exitCodeFor((report.error?.code ?? 'INTERNAL') as ErrorCode);
+    if (report.status === 'succeeded') return 'ok';
+    if (report.status === 'cancelled') return failedWith('CANCELLED');
+    return failedWith((report.error?.code ?? 'INTERNAL') as ErrorCode);
   },
 };
 

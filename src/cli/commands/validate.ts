@@ -3,10 +3,9 @@ import { checkPipelineFile } from '../../config/load.ts';
 import { preflight } from '../../config/preflight.ts';
 import type { ConfigIssue } from '../../config/rules.ts';
 import type { PipelineConfig } from '../../config/schema.ts';
-import { EXIT, exitCodeFor } from '../../errors.ts';
 import { pipelinePrefix } from '../../store/layout.ts';
 import { onePipeline, resolvePipelineFile } from '../arguments.ts';
-import type { Command } from '../command.ts';
+import { type Command, failedWith } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
 
 /** Where the pipeline's backups go, as one phrase of the verdict line. */
@@ -66,7 +65,7 @@ can be created). Prints warnings and problems, then one verdict line.`,
         ...lines('error', check.problems),
         `invalid: ${plural(check.problems.length, 'problem')} in ${file}`,
       ]);
-      return exitCodeFor('CONFIG_INVALID');
+      return failedWith('CONFIG_INVALID');
     }
     const { config, warnings } = check;
     const problems = await preflight(config);
@@ -78,9 +77,7 @@ can be created). Prints warnings and problems, then one verdict line.`,
         `invalid: ${plural(problems.length, 'problem')} on this machine for ${file} (the file itself is valid)`,
       );
       say(out);
-      return exitCodeFor(
-        problems.some((p) => p.kind === 'path') ? 'PREFLIGHT_FAILED' : 'CREDENTIALS_MISSING',
-      );
+      return failedWith(problems.some((p) => p.kind === 'path') ? 'PREFLIGHT_FAILED' : 'CREDENTIALS_MISSING');
     }
     const source = config.source;
     const noted = warnings.length > 0 ? `; ${plural(warnings.length, 'warning')} above` : '';
@@ -88,6 +85,6 @@ can be created). Prints warnings and problems, then one verdict line.`,
       `ok: ${file} is valid (pipeline ${config.name}: RDS ${source.instanceId}/${source.database} in ${source.rds.region} → ${storeLocation(config)}${noted})`,
     );
     say(out);
-    return EXIT.ok;
+    return 'ok';
   },
 };
