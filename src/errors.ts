@@ -117,3 +117,26 @@ export function exitCodeFor(code: ErrorCode): number {
   if (code === 'CANCELLED') return EXIT.interrupted;
   return EXIT.failed;
 }
+
+/**
+ * Exit codes from the most to the least severe, for one code standing for many runs (`offsite
+ * run --all`): an interrupted batch did not finish; a failed backup or verification needs a
+ * person; access denied, a missing precondition and an invalid file need a fix before the next
+ * night; unreachable may pass by itself on a retry; a held lock means another run is doing it.
+ */
+const SEVERITY: readonly number[] = [
+  EXIT.interrupted,
+  EXIT.failed,
+  EXIT.accessDenied,
+  EXIT.precondition,
+  EXIT.usage,
+  EXIT.unreachable,
+  EXIT.locked,
+  EXIT.storeEmpty,
+];
+
+/** The code among `codes` whose exit code is the most severe (SEVERITY); undefined for none. */
+export function mostSevere(codes: readonly ErrorCode[]): ErrorCode | undefined {
+  const rank = (code: ErrorCode) => SEVERITY.indexOf(exitCodeFor(code));
+  return [...codes].sort((a, b) => rank(a) - rank(b))[0];
+}

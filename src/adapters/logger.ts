@@ -27,12 +27,16 @@ function terminalLines(): Writable {
             msg,
             pid: _p,
             hostname: _h,
+            pipeline,
+            runId,
             ...rest
           } = JSON.parse(line) as Record<string, unknown>;
           const when = new Date(Number(time)).toISOString().slice(11, 19);
           const tag = Number(level) >= 50 ? 'ERROR' : Number(level) >= 40 ? 'WARN ' : 'info ';
           const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
-          process.stderr.write(`${when} ${tag} ${String(msg ?? '')}${extra}\n`);
+          // A run's lines name it up front: several pipelines may share one terminal.
+          const run = pipeline ? `[${String(pipeline)}${runId ? ` ${String(runId)}` : ''}] ` : '';
+          process.stderr.write(`${when} ${tag} ${run}${String(msg ?? '')}${extra}\n`);
         } catch {
           process.stderr.write(`${line}\n`);
         }

@@ -16,6 +16,7 @@ import { sourceFactsStage } from '../stages/source-facts.ts';
 import { teardownStage } from '../stages/teardown-instance.ts';
 import { uploadStage } from '../stages/upload.ts';
 import { verifyRestoreStage } from '../stages/verify-restore.ts';
+import type { Progress } from './progress.ts';
 import { reapLeftovers } from './reap-leftovers.ts';
 import type { Deps, Log, RunContext } from './run-context.ts';
 import { acquireRunLock } from './run-lock.ts';
@@ -41,6 +42,11 @@ export interface RunOptions {
   at?: Date | 'now' | null;
   reason: string | null;
   signal: AbortSignal;
+  /**
+   * Where the stages report how far they are (a live view, log lines), given the run's logger
+   * (its lines name the pipeline and run); absent: nowhere.
+   */
+  progress?: (runLog: Log) => Progress;
 }
 
 /** A sortable, RDS-identifier-safe run id: 20261125t031500z-a1b2c3. */
@@ -59,12 +65,26 @@ export async function runBackup(
   log: Log,
   opts: RunOptions,
 ): Promise<RunReport> {
+  const startedAt = deps.now();
+  const runId = newRunId(startedAt);
+  // Every line of this run names it, so runs of several pipelines in one log can be told apart.
+  const runLog = log.child?.({ pipeline: config.name, runId }) ?? log;
+  return runWithNotifications(config, deps, runLog, opts, { runId, startedAt });
+}
+
+async function runWithNotifications(
+  config: PipelineConfig,
+  deps: Deps,
+  log: Log,
+  opts: RunOptions,
+  run: { runId: string; startedAt: Date },
+): Promise<RunReport> {
   const notifier = runNotifier(config, deps, log);
   // Before anything else, not awaited: a heartbeat service that is down must not hold up the run.
   const started = notifier.start();
   let report: RunReport;
   try {
-    report = await runUnderLock(config, deps, log, opts);
+    report = await runUnderLock(config, deps, log, opts, run);
   } catch (err) {
     // No report to send (the lock was held, the work directory refused): the heartbeat hears /fail.
     await started;
@@ -117,9 +137,9 @@ async function runUnderLock(
   deps: Deps,
   log: Log,
   opts: RunOptions,
+  run: { runId: string; startedAt: Date },
 ): Promise<RunReport> {
-  const startedAt = deps.now();
-  const runId = newRunId(startedAt);
+  const { runId } = run;
   // First of all: two runs of one pipeline would make two instances of one snapshot and share
   // one chunk-index cache.
   const lock = await acquireRunLock({
@@ -134,7 +154,7 @@ async function runUnderLock(
     signal: opts.signal,
   });
   try {
-    return await runLocked(config, deps, log, opts, { runId, startedAt });
+    return await runLocked(config, deps, log, opts, run);
   } finally {
     await lock.release();
   }
@@ -183,6 +203,7 @@ async function runLocked(
     log,
     signal: opts.signal,
     deps,
+    progress: opts.progress?.(log),
     teardown,
     workDir,
     reportPaths: { json: `${reportBase}.json`, markdown: `${reportBase}.md` },

@@ -13,6 +13,7 @@ import type {
   ScratchServer,
   SnapshotInfo,
 } from './ports.ts';
+import type { Progress } from './progress.ts';
 import type { Releaser, TeardownStack } from './teardown-stack.ts';
 
 /** Structured logging, the subset of pino the pipeline uses. */
@@ -21,6 +22,8 @@ export interface Log {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
   debug(obj: object, msg?: string): void;
+  /** A logger whose every line carries `bindings` too (pino's child); absent on test fakes. */
+  child?(bindings: Record<string, unknown>, options?: { level?: string }): Log;
 }
 
 /** Everything outside the process, injected so stages run against AWS, emulators or fakes alike. */
@@ -115,6 +118,8 @@ export interface RunContext {
   log: Log;
   signal: AbortSignal;
   deps: Deps;
+  /** Where stages report how far they are (a live view, log lines); absent: nobody listens. */
+  progress?: Progress;
   teardown: TeardownStack;
   workDir: string;
   reportPaths: { json: string; markdown: string; html?: string };

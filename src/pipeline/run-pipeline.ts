@@ -31,9 +31,13 @@ export async function runStages(ctx: RunContext, stages: StageDefinition[]): Pro
   for (const stage of stages) {
     if (errors.length > 0 && !stage.always) {
       reports.push({ name: stage.name, status: 'not-run', durationMs: 0, startedAt: null, message: null });
+      ctx.progress?.update(stage.name, { state: 'not-run' });
       continue;
     }
-    reports.push(await runOne(ctx, stage, errors));
+    ctx.progress?.update(stage.name, { state: 'running' });
+    const report = await runOne(ctx, stage, errors);
+    ctx.progress?.update(stage.name, { state: report.status, message: report.message ?? undefined });
+    reports.push(report);
   }
 
   for (const failure of await ctx.teardown.releaseAll()) {

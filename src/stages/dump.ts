@@ -3,11 +3,29 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { OffsiteError } from '../errors.ts';
 import type { PgTarget, PgTools, TableDataEntry } from '../pipeline/ports.ts';
+import { reportEvery } from '../pipeline/progress.ts';
 import type { DumpOrderSummary, KeyOrderFallback, RunContext } from '../pipeline/run-context.ts';
 import type { StageDefinition } from '../pipeline/run-pipeline.ts';
 import { OFFSITE_VERSION } from '../report/build-report.ts';
 import { type OrderedTableQuery, orderedTableQuery } from '../store/row-order.ts';
 import { writeDatabaseExtras } from './database-extras.ts';
+
+const PROGRESS_EVERY_MS = 1000;
+
+/** The table data files pg_dump has written so far into `dir` (none yet: 0), and all bytes there. */
+async function dataFilesIn(dir: string): Promise<{ done: number; bytes: number }> {
+  let done = 0;
+  let bytes = 0;
+  for (const f of await readdir(dir).catch(() => [])) {
+    const size = await stat(join(dir, f)).then(
+      (s) => s.size,
+      () => 0,
+    );
+    bytes += size;
+    if (f !== 'toc.dat' && f.endsWith('.dat')) done++;
+  }
+  return { done, bytes };
+}
 
 /** The files of a directory-format dump, sorted, and their total size. */
 export async function describeDumpDir(dir: string): Promise<{ files: string[]; bytes: number }> {
@@ -39,6 +57,7 @@ export async function orderDumpByKey(
   target: PgTarget,
   dir: string,
   jobs: number,
+  onTable: (done: number, total: number) => void = () => {},
 ): Promise<DumpOrderResult> {
   const entries = await pgTools.listTableData(dir);
   const fallbacks: KeyOrderFallback[] = [];
@@ -68,6 +87,8 @@ export async function orderDumpByKey(
   }
   const limit = pLimit(jobs);
   const ordered: DumpOrderResult['ordered'] = [];
+  let rewritten = 0;
+  onTable(rewritten, planned.length);
   await Promise.all(
     planned.map(({ entry, query }) =>
       limit(async () => {
@@ -85,6 +106,7 @@ export async function orderDumpByKey(
           // The work directory's path means nothing in a report: name the data file alone.
           fallbacks.push({ table: entry.table, reason: (err as Error).message.replaceAll(`${dir}/`, '') });
         }
+        onTable(++rewritten, planned.length);
       }),
     ),
   );
@@ -116,13 +138,23 @@ export const dumpStage: StageDefinition = {
     const dir = join(ctx.workDir, 'dump');
     const target = ctx.instance!.target!;
     const pgTools = ctx.pgTools!;
-    await pgTools.dump({
-      target,
-      outDir: dir,
-      jobs: ctx.config.dump.jobs,
-      excludeTableData: ctx.config.dump.excludeTableData,
-      signal: ctx.signal,
+    // pg_dump -Fd writes one data file per table: their count and size are its progress.
+    const tables = ctx.facts?.rowCounts.size;
+    const stopReporting = reportEvery(PROGRESS_EVERY_MS, async () => {
+      const { done, bytes } = await dataFilesIn(dir);
+      ctx.progress?.update('dump', { status: 'pg_dump', done, total: tables, unit: 'tables', bytes });
     });
+    try {
+      await pgTools.dump({
+        target,
+        outDir: dir,
+        jobs: ctx.config.dump.jobs,
+        excludeTableData: ctx.config.dump.excludeTableData,
+        signal: ctx.signal,
+      });
+    } finally {
+      await stopReporting();
+    }
     const session = await ctx.deps.connect(target);
     try {
       const extras = await writeDatabaseExtras(
@@ -138,13 +170,27 @@ export const dumpStage: StageDefinition = {
       await session.close();
     }
     const started = Date.now();
-    const { ordered: _, ...order } = await orderDumpByKey(ctx, pgTools, target, dir, ctx.config.dump.jobs);
+    const { ordered: _, ...order } = await orderDumpByKey(
+      ctx,
+      pgTools,
+      target,
+      dir,
+      ctx.config.dump.jobs,
+      (done, total) => ctx.progress?.update('dump', { status: 'key order', done, total, unit: 'tables' }),
+    );
     ctx.log.info(
       { ...order, fallbacks: order.fallbacks.length, durationMs: Date.now() - started },
       'table data re-written in key order',
     );
     const { files, bytes } = await describeDumpDir(dir);
     ctx.dump = { dir, files, bytes, order };
+    ctx.progress?.update('dump', {
+      status: 'written',
+      done: order.tables,
+      total: order.tables,
+      unit: 'tables',
+      bytes,
+    });
     ctx.log.info({ files: files.length, bytes }, 'dump written');
     return undefined;
   },

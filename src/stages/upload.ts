@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { cacheDirOf } from '../config/preflight.ts';
 import type { OffsiteError } from '../errors.ts';
+import { reportEvery } from '../pipeline/progress.ts';
 import type { StageDefinition } from '../pipeline/run-pipeline.ts';
 import { OFFSITE_VERSION } from '../report/build-report.ts';
+import { formatBytes } from '../report/format.ts';
 import { chunkFile } from '../store/chunk-file.ts';
 import { dropIndex, indexPath, loadIndex, writeIndex } from '../store/chunk-index.ts';
 import { ChunkWriter } from '../store/chunk-writer.ts';
@@ -29,6 +31,7 @@ import { sourceFactsRecord } from '../store/source-facts-record.ts';
 import { type BackupSource, verifyUpload } from '../store/verify-upload.ts';
 import { restoreTestRecord, restoreTestVerdict } from './restore-test-record.ts';
 
+const PROGRESS_EVERY_MS = 1000;
 const json = (value: unknown) => Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
 const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : undefined);
 
@@ -78,20 +81,37 @@ export const uploadStage: StageDefinition = {
     });
     const files: DraftFile[] = [];
     const sources: BackupSource[] = [];
-    for (const name of dump.files) {
-      const path = join(dump.dir, name);
-      const file = { name, ...(await chunkFile(path, writer, params)) };
-      files.push(file);
-      sources.push({ path, chunks: file.chunks });
-    }
     const fileSets: DraftFileSet[] = [];
-    for (const set of ctx.config.files) {
-      const record = await backupFileSet(set, writer, params);
-      fileSets.push(record);
-      for (const e of record.entries)
-        if (e.chunks) sources.push({ path: join(set.path, e.path), chunks: e.chunks });
+    const chunkAll = async () => {
+      for (const name of dump.files) {
+        const path = join(dump.dir, name);
+        const file = { name, ...(await chunkFile(path, writer, params)) };
+        files.push(file);
+        sources.push({ path, chunks: file.chunks });
+      }
+      for (const set of ctx.config.files) {
+        const record = await backupFileSet(set, writer, params);
+        fileSets.push(record);
+        for (const e of record.entries)
+          if (e.chunks) sources.push({ path: join(set.path, e.path), chunks: e.chunks });
+      }
+    };
+    // Bytes read of the dump (file sets come on top, their size unknown until read), and sent.
+    const stopReporting = reportEvery(PROGRESS_EVERY_MS, () => {
+      const { bytesRead, bytesStored } = writer.stats;
+      ctx.progress?.update('upload', {
+        status: `uploading new chunks, ${formatBytes(bytesStored)} sent`,
+        bytes: bytesRead,
+        totalBytes: Math.max(dump.bytes, bytesRead),
+      });
+    });
+    try {
+      await chunkAll();
+      await writer.flush();
+    } finally {
+      await stopReporting();
     }
-    await writer.flush();
+    ctx.progress?.update('upload', { status: 'checking the store' });
 
     const verified = await verifyUpload({
       store,
@@ -198,6 +218,11 @@ export const uploadStage: StageDefinition = {
       ...(stats.bytesNew > 0 ? { dedupRatio: ratio(stats.bytesRead, stats.bytesNew) } : {}),
       ...(stats.bytesStored > 0 ? { compressionRatio: ratio(stats.bytesNew, stats.bytesStored) } : {}),
     };
+    ctx.progress?.update('upload', {
+      status: `published, ${formatBytes(ctx.backup.bytesUploaded)} sent`,
+      bytes: stats.bytesRead,
+      totalBytes: stats.bytesRead,
+    });
     ctx.storeStats = { totalBytes: verified.storeBytes + record.length + facts.length + body.length };
     ctx.log.info(
       {

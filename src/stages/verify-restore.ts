@@ -35,6 +35,8 @@ export const verifyRestoreStage: StageDefinition = {
       server.majorVersion,
     );
     const databaseReleaser = ctx.teardown.push('scratch database', () => scratch.drop());
+    const tables = facts.rowCounts.size;
+    ctx.progress?.update('restore-test', { status: 'pg_restore', total: tables, unit: 'tables' });
     await ctx.pgTools!.restore({
       target: scratch.target,
       dumpDir: ctx.dump!.dir,
@@ -58,6 +60,16 @@ export const verifyRestoreStage: StageDefinition = {
     }
     const check = reconcileRowCounts(facts.rowCounts, restored, ctx.config.dump.excludeTableData);
     ctx.checks.push({ ...check, durationMs: Date.now() - checkStarted });
+    const checked = () => {
+      const failed = ctx.checks.filter((c) => c.status === 'failed').length;
+      ctx.progress?.update('restore-test', {
+        status: `${restored.size}/${tables} tables restored; checks${failed > 0 ? `, ${failed} failed` : ''}`,
+        done: ctx.checks.length,
+        total: undefined,
+        unit: 'checks',
+      });
+    };
+    checked();
     await runRestoredChecks({
       connect: ctx.deps.connect,
       target: scratch.target,
@@ -67,6 +79,7 @@ export const verifyRestoreStage: StageDefinition = {
       ownership: scratch.ownership,
       onCheck: (c) => {
         ctx.checks.push(c);
+        checked();
         const log =
           c.status === 'failed' ? ctx.log.error : c.status === 'warned' ? ctx.log.warn : ctx.log.info;
         log.call(

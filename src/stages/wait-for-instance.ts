@@ -90,6 +90,7 @@ export async function waitForInstance(
   for (;;) {
     const info = await ctx.deps.rds.describeInstance(instanceId, ctx.signal);
     const status = info?.status ?? 'missing';
+    ctx.progress?.update('restore', { status: `waiting for ${what}: ${status}` });
     // A change is logged at once, an unchanged status every few minutes: a long restore (big
     // snapshots load lazily) must never look like a hang.
     if (status !== lastStatus || Date.now() - lastLog >= PROGRESS_EVERY_MS) {

@@ -1,32 +1,37 @@
-import { createDeps } from '../../adapters/create-deps.ts';
-import { preflight, preflightError } from '../../config/preflight.ts';
 import type { ErrorCode } from '../../errors.ts';
-import { runBackup } from '../../pipeline/run-backup.ts';
-import { formatBytes, formatDuration } from '../../report/format.ts';
 import type { RunReport } from '../../report/run-report.ts';
 import {
   checkDate,
-  checkRunDate,
   loadPipelineFor,
   onePipeline,
   parseAt,
   resolvePipelineFile,
   usageError,
 } from '../arguments.ts';
+import { backUp, errorLines, progressOutput, runSummaryLine } from '../backup-run.ts';
 import { type Command, failedWith } from '../command.ts';
 import { parseArgsOrUsage } from '../parse-args.ts';
+import { concurrencyOf, runAll } from '../run-all.ts';
 
 /** offsite run: one nightly (or by-date) backup. */
 export const command: Command = {
   summary: 'one backup: the newest snapshot, or the one of --date',
   help: {
-    usage: 'offsite run <pipeline> [--date YYYY-MM-DD | --at TIME|now] [--reason TEXT] [--json]',
+    usage:
+      'offsite run <pipeline> [--date YYYY-MM-DD | --at TIME|now] [--reason TEXT] [--json]\n       offsite run --all [--concurrency N] [--dir DIR] [--date YYYY-MM-DD] [--reason TEXT] [--json]',
     about: `Restore the newest automated RDS snapshot (or the one taken on --date) to a private temporary
 instance, dump it, delete the instance, prove the dump restores into a scratch server, and only
 then publish it to the store, with a report. Before anything is created, the pipeline file and
 this machine are checked as \`offsite validate\` does (secret variables, directories). One run of
 a pipeline at a time: a run takes the pipeline's lock first, and deletes temporary instances that
-earlier runs left behind (see \`offsite reap\`).`,
+earlier runs left behind (see \`offsite reap\`). On a terminal a live view shows each stage (the
+wait for RDS with its status, the dump's tables and bytes, the restore test's checks, the upload's
+bytes, rate and ETA); otherwise (cron, systemd, a pipe) plain log lines, and one summary line.
+
+--all runs every pipeline file in pipelines/ (or --dir), at most --concurrency at once (2), and
+ends with one table. Its exit code is 0 when every backup was published, else the most severe
+of the pipelines' codes, in this order: 130, 1, 5, 3, 2, 4, 6 (an interrupted batch first, then
+a failed backup, then what needs a fix, then what may pass on a retry).`,
     flags: [
       [
         '--date YYYY-MM-DD',
@@ -37,13 +42,20 @@ earlier runs left behind (see \`offsite reap\`).`,
         'back up the source as it was at TIME (ISO 8601 with a zone) instead of a snapshot: RDS restores it to that point in time (now: its latest restorable time, stated in the report); refused before anything is created when outside the restore window. Not with --date',
       ],
       ['--reason TEXT', 'why this run happens (a rerun, a drill); recorded in the report'],
-      ['--json', 'print the RunReport JSON on stdout (logs stay on stderr)'],
+      [
+        '--json',
+        'print the RunReport JSON on stdout (logs stay on stderr); with --all, { status, pipelines }',
+      ],
+      ['--all', 'run every pipeline file in pipelines/ (or --dir DIR), then print one summary table'],
+      ['--concurrency N', 'with --all: at most N runs at once (default 2)'],
+      ['--dir DIR', 'with --all: the directory of pipeline files (default pipelines)'],
     ],
     examples: [
       'offsite run pipelines/example-production.yaml',
       'offsite run app-prod --date 2026-11-24 --reason "rerun after the outage"',
       'offsite run app-prod --at now --reason "before release 4.2" || exit 1   # pre-release backup: the release goes on only if it is verified',
       'offsite run app-prod --at 2026-11-25T14:30:00Z --reason "just before the bad migration"',
+      'offsite run --all --concurrency 3   # every pipeline in pipelines/, three at a time',
     ],
     exits: [
       [0, 'a verified backup was published'],
@@ -70,11 +82,13 @@ earlier runs left behind (see \`offsite reap\`).`,
           at: { type: 'string' },
           reason: { type: 'string' },
           json: { type: 'boolean', default: false },
+          all: { type: 'boolean', default: false },
+          concurrency: { type: 'string' },
+          dir: { type: 'string' },
         },
       },
       'offsite run --help',
     );
-    const pipeline = onePipeline(positionals, 'run');
     checkDate(values.date);
     const at = parseAt(values.at);
     if (at !== undefined && values.date !== undefined) {
@@ -82,40 +96,48 @@ earlier runs left behind (see \`offsite reap\`).`,
         '--at and --date exclude each other: a run backs up one point in time or one snapshot',
       );
     }
+    const request = { date: values.date, at, reason: values.reason, signal };
+    if (values.all) {
+      if (positionals.length > 0) {
+        throw usageError(
+          `offsite run --all takes no pipeline (got ${positionals.join(' ')}): it runs every pipeline file in ${values.dir ?? 'pipelines'}/`,
+          'run',
+        );
+      }
+      return runAll({
+        dir: values.dir ?? 'pipelines',
+        concurrency: concurrencyOf(values.concurrency),
+        json: values.json,
+        request,
+        log,
+      });
+    }
+    if (values.concurrency !== undefined || values.dir !== undefined) {
+      throw usageError('--concurrency and --dir go with --all: offsite run --all --concurrency N', 'run');
+    }
+    const pipeline = onePipeline(positionals, 'run');
     const config = await loadPipelineFor(pipeline, log);
-    // Everything that can be refused is refused here, before an instance, a directory or an
-    // object exists.
-    checkRunDate(values.date, { timeZone: config.source.snapshot.timeZone, now: new Date() });
-    const problems = await preflight(config);
-    if (problems.length > 0) throw preflightError(resolvePipelineFile(pipeline), problems);
-    const report = await runBackup(config, createDeps(config), log, {
-      date: values.date ?? null,
-      at: at ?? null,
-      reason: values.reason ?? null,
-      signal,
-    });
+    const output = progressOutput([config.name], log);
+    let report: RunReport;
+    try {
+      report = await backUp(
+        resolvePipelineFile(pipeline),
+        config,
+        request,
+        output.log,
+        output.progressOf(config.name),
+      );
+    } finally {
+      await output.stop();
+    }
     if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     // The last lines a person or a cron mail sees: every error and what to do about it (a
     // teardown failure's hint is the command that stops a leftover instance from costing money),
     // then one summary line with where the report is.
-    for (const e of report.errors) {
-      process.stderr.write(`offsite: ${e.stage} ${e.code}: ${e.message}\n${e.hint ? `  → ${e.hint}\n` : ''}`);
-    }
+    process.stderr.write(errorLines(report));
     process.stderr.write(`${runSummaryLine(report)}\n`);
     if (report.status === 'succeeded') return 'ok';
     if (report.status === 'cancelled') return failedWith('CANCELLED');
     return failedWith((report.error?.code ?? 'INTERNAL') as ErrorCode);
   },
 };
-
-/** One line a cron mail or a terminal ends with: the verdict, what was published, where the report is. */
-export function runSummaryLine(r: RunReport): string {
-  const what = r.backup
-    ? `backup ${r.backup.id} published: ${bytesBoth(r.backup.bytesRead)} read, ${bytesBoth(r.backup.bytesUploaded)} uploaded`
-    : 'nothing published';
-  const failed = r.checks.filter((c) => c.status === 'failed').length;
-  const checks = r.checks.length > 0 ? `, ${r.checks.length - failed}/${r.checks.length} checks passed` : '';
-  return `offsite run ${r.pipeline}: ${r.status} in ${formatDuration(r.durationMs)}; ${what}${checks}; report: ${r.reports.html ?? r.reports.markdown}`;
-}
-
-const bytesBoth = (n: number) => `${formatBytes(n)} (${n} bytes)`;
