@@ -79,7 +79,8 @@ export function summaryTable(runs: PipelineRun[]): string {
     r.code ?? '-',
     formatDuration(r.durationMs),
     r.bytesUploaded === null ? '-' : formatBytes(r.bytesUploaded),
-    r.backupId ?? r.report ?? r.message ?? '-',
+    // One line per pipeline: a refusal's first line (stderr has it whole).
+    r.backupId ?? r.report ?? r.message?.split('\n')[0] ?? '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) =>
