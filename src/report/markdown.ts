@@ -1,5 +1,6 @@
 import { BASELINE_NOTE } from './anomalies.ts';
 import { coverageLines } from './coverage-lines.ts';
+import { counted } from './format.ts';
 import type { CheckReport, RunReport } from './run-report.ts';
 
 const ICON: Record<string, string> = {
@@ -54,7 +55,7 @@ export function renderMarkdown(r: RunReport, opts: { fullReport?: string } = {})
   else if (r.snapshot) lines.push(`- Snapshot: \`${r.snapshot.id}\` taken ${r.snapshot.createdAt}`);
   if (r.backup)
     lines.push(
-      `- Backup: \`${r.backup.id}\` published, ${r.backup.files} files, ${mib(r.backup.bytesUploaded)}`,
+      `- Backup: \`${r.backup.id}\` published, ${counted(r.backup.files, 'file')}, ${mib(r.backup.bytesUploaded)}`,
     );
   else lines.push('- Backup: **nothing published**');
   if (r.tempInstance) {

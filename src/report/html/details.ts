@@ -1,6 +1,6 @@
 // The lower part of a run page: every check with its figures, the anomalies, per-table row
 // counts against the previous backup, the stages, and the facts (versions, instance, store).
-import { formatBytes, formatChange, formatCount, formatDuration, formatInstant } from '../format.ts';
+import { counted, formatBytes, formatChange, formatCount, formatDuration, formatInstant } from '../format.ts';
 import type { CheckReport, RunReport } from '../run-report.ts';
 import { esc } from './escape.ts';
 import { byUrgency } from './summary.ts';
@@ -32,7 +32,7 @@ export function renderDetailsTable(details: Record<string, unknown>[]): string {
     .join('\n');
   const more =
     rows.length > MAX_ROWS
-      ? `<p class="muted">and ${rows.length - MAX_ROWS} more rows (see the JSON report)</p>`
+      ? `<p class="muted">and ${counted(rows.length - MAX_ROWS, 'more row')} (see the JSON report)</p>`
       : '';
   return `<table><thead><tr>${columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table>${more}`;
 }
@@ -41,7 +41,7 @@ function checkRows(items: CheckReport[]): string {
   return byUrgency(items)
     .map((c) => {
       const details = c.details.length
-        ? `<details${c.status === 'failed' ? ' open' : ''}><summary>${c.details.length} detail row${c.details.length > 1 ? 's' : ''}</summary>${renderDetailsTable(c.details)}</details>`
+        ? `<details${c.status === 'failed' ? ' open' : ''}><summary>${counted(c.details.length, 'detail row')}</summary>${renderDetailsTable(c.details)}</details>`
         : '';
       return `<tr class="${esc(c.status)}" data-check="${esc(c.name)}"><td><b>${esc(c.name)}</b></td><td><span class="pill ${esc(c.status)}">${esc(c.status)}</span></td><td>${esc(c.summary)}${details}</td><td class="num">${esc(formatDuration(c.durationMs))}</td></tr>`;
     })
