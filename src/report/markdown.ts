@@ -34,8 +34,22 @@ function cellText(text: string): string {
 }
 
 /**
+ * Where a reader elsewhere finds the HTML page: its URL in the store (`reports.stored.html`, as
+ * the store names it: s3://bucket/key at the endpoint, or a path on a directory store). A path on
+ * the backup host means nothing in an email, so it is given only as the last resort, said as such.
+ */
+export function fullReportWhere(r: RunReport): string {
+  const stored = r.reports.stored;
+  if (stored?.html) return stored.html;
+  const local = r.reports.html ?? r.reports.json;
+  if (stored)
+    return `**not in the store** (storing it failed, see the report stage); on the machine that ran the backup: ${local}`;
+  return `on the machine that ran the backup only: ${local}`;
+}
+
+/**
  * A short Markdown summary of a run, for an email or a chat message. `fullReport` says where the
- * HTML page is for a reader elsewhere (attached, or its key in the store); default: the local path.
+ * HTML page is when the caller knows better (attached to the email); default: fullReportWhere.
  */
 export function renderMarkdown(r: RunReport, opts: { fullReport?: string } = {}): string {
   const lines: string[] = [];
@@ -63,8 +77,7 @@ export function renderMarkdown(r: RunReport, opts: { fullReport?: string } = {})
       `- Temporary instance: \`${r.tempInstance.id}\` ${r.tempInstance.deleted ? 'deleted' : '**NOT deleted — delete it by hand**'} after ${seconds(r.tempInstance.lifetimeMs)}`,
     );
   }
-  const fullReport = opts.fullReport ?? r.reports.html;
-  if (fullReport) lines.push(`- Full report: ${fullReport}`);
+  lines.push(`- Full report: ${opts.fullReport ?? fullReportWhere(r)}`);
   if (r.restoreTest) lines.push(`- Restore time (RTO of this backup): ${seconds(r.restoreTest.durationMs)}`);
   if (r.restoreTest?.scratchServer) lines.push(`- Scratch server: ${r.restoreTest.scratchServer}`);
   lines.push(`- Duration: ${seconds(r.durationMs)}`);

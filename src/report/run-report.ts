@@ -166,7 +166,17 @@ export const runReportSchema = z.object({
     offsite: z.string(),
     extensions: z.array(z.object({ name: z.string(), version: z.string() })),
   }),
-  reports: z.object({ json: z.string(), markdown: z.string(), html: z.string().optional() }),
+  reports: z.object({
+    json: z.string(),
+    markdown: z.string(),
+    html: z.string().optional(),
+    /**
+     * The copies in the store, as the store names them (`store.urlOf`): null when that copy is
+     * not there (storing it failed: the report stage says why). Absent when the run's report
+     * stays on this machine only (see reportGoesToStore), and in older reports.
+     */
+    stored: z.object({ json: z.string().nullable(), html: z.string().nullable() }).optional(),
+  }),
   /** The alerts of `notify:` (absent when none are configured, and in older reports). */
   notifications: z.array(notificationReport).optional(),
   error: errorReport.nullable(),
@@ -216,7 +226,8 @@ export const RUN_REPORT_FIELDS: Record<keyof RunReport, string> = {
   resources: 'Peak resident memory of the offsite process.',
   versions:
     'Versions of the source server, pg_dump, pg_restore, the scratch server, offsite and the extensions.',
-  reports: 'Where this run wrote its JSON, Markdown and HTML reports on this machine.',
+  reports:
+    'Where this run wrote its JSON, Markdown and HTML reports on this machine, and where its JSON and HTML are in the store (reports.stored, the store\'s URLs; null for a copy that could not be stored). The Markdown\'s "Full report" links the stored HTML.',
   notifications:
     'The alerts of `notify:` (webhooks, email, heartbeat pings): where each went (without secrets), sent or failed, after how many attempts. Recorded in the local JSON report and --json output; the copy in the store is written before they are sent.',
   error: "The run's first error (stage, code, message, hint), or null.",

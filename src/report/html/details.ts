@@ -97,6 +97,16 @@ export function renderStages(r: RunReport): string {
   return `<h2>Stages</h2><table id="stages"><thead><tr><th>stage</th><th>status</th><th class="num">time</th><th></th><th>message</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
+function storedWhere(r: RunReport): string {
+  const stored = r.reports.stored;
+  if (!stored) return 'not stored (kept on the machine that ran the backup)';
+  if (stored.html && stored.json) return stored.html;
+  const missing = [!stored.json && 'the JSON report', !stored.html && 'this page']
+    .filter(Boolean)
+    .join(' and ');
+  return `${missing} NOT stored: ${r.stages.find((s) => s.name === 'report')?.message ?? 'see the report stage'}`;
+}
+
 /** Versions, snapshot, instance and store facts, for the person who digs. */
 export function renderFacts(r: RunReport): string {
   const v = r.versions;
@@ -125,6 +135,7 @@ export function renderFacts(r: RunReport): string {
         : 'none published',
     ],
     ['Store total', r.store ? formatBytes(r.store.totalBytes) : '—'],
+    ['This report in the store', storedWhere(r)],
     ['Peak memory', formatBytes(r.resources.peakRssBytes)],
     ['offsite', v.offsite],
   ];
