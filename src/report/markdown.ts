@@ -1,4 +1,5 @@
 import { BASELINE_NOTE } from './anomalies.ts';
+import { changeLines } from './changes.ts';
 import { coverageLines } from './coverage-lines.ts';
 import { counted } from './format.ts';
 import type { CheckReport, RunReport } from './run-report.ts';
@@ -96,9 +97,15 @@ export function renderMarkdown(r: RunReport, opts: { fullReport?: string } = {})
   if (note || findings.length > 0) {
     lines.push('', '**Changes since the previous backup**', '');
     if (note) lines.push(`- ${note.summary}`);
-    if (note?.status === 'passed' && findings.length === 0) lines.push('- nothing unusual');
+    // "No anomalies" means nothing crossed a threshold of `anomalies:`, not that nothing changed:
+    // the changes follow either way.
+    if (note?.status === 'passed' && findings.length === 0)
+      lines.push('- ✅ no anomalies: no change crossed a threshold of `anomalies:`');
     for (const a of findings)
       lines.push(`- ${ICON[a.status] ?? ''} **${a.name}** (${a.status}): ${a.summary}`);
+    if (r.changes)
+      for (const line of changeLines(r.changes))
+        lines.push(`${line.startsWith('  ') ? '  -' : '-'} ${line.trim()}`);
   }
   lines.push('', '| stage | status | duration |', '|---|---|---|');
   for (const s of r.stages)

@@ -3,11 +3,13 @@ import { dirname } from 'node:path';
 import { OffsiteError } from '../errors.ts';
 import type { RunContext } from '../pipeline/run-context.ts';
 import type { StagesOutcome } from '../pipeline/run-pipeline.ts';
-import { buildRunReport } from '../report/build-report.ts';
+import { BASELINE_NOTE, backupFactsOf } from '../report/anomalies.ts';
+import { buildRunReport, type ReportExtras } from '../report/build-report.ts';
+import { tableChanges } from '../report/changes.ts';
 import { readRunHistory, reportHtmlKey } from '../report/history.ts';
 import { renderRunPage } from '../report/html/run-page.ts';
 import { renderMarkdown } from '../report/markdown.ts';
-import type { RunReport, StageReport } from '../report/run-report.ts';
+import { type RunReport, runReportSchema, type StageReport } from '../report/run-report.ts';
 import { reportKey } from '../store/layout.ts';
 
 /** How many earlier runs the HTML page's trend charts show. */
@@ -24,6 +26,46 @@ async function earlierRuns(ctx: RunContext): Promise<RunReport[]> {
   } catch (err) {
     ctx.log.warn({ err: (err as Error).message }, 'report: no history for the trend charts');
     return [];
+  }
+}
+
+// The run the anomalies stage compared with: read from the history already at hand, else by its key.
+async function previousReport(
+  ctx: RunContext,
+  history: RunReport[],
+  runId: string,
+): Promise<RunReport | null> {
+  const known = history.find((r) => r.runId === runId);
+  if (known) return known;
+  const key = reportKey(ctx.config.store.prefix, ctx.config.name, runId);
+  const chunks: Buffer[] = [];
+  for await (const chunk of await ctx.deps.store.get(key, AbortSignal.timeout(60_000)))
+    chunks.push(chunk as Buffer);
+  return runReportSchema.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+}
+
+/**
+ * Per-table row-count changes against the backup the anomalies stage compared with (its note names
+ * the run), so a report says what moved even when nothing crossed a threshold. Null when there was
+ * nothing to compare with, or the previous report cannot be read now.
+ */
+async function changesSincePrevious(ctx: RunContext, history: RunReport[]): Promise<RunReport['changes']> {
+  const note = ctx.anomalies.find((a) => a.name === BASELINE_NOTE && a.status === 'passed');
+  const runId = note?.details[0]?.runId;
+  if (typeof runId !== 'string' || !ctx.facts) return null;
+  try {
+    const previous = await previousReport(ctx, history, runId);
+    if (!previous) return null;
+    const { tables, unchanged } = tableChanges(backupFactsOf(previous).rowCounts, ctx.facts.rowCounts);
+    return {
+      previousRunId: runId,
+      tables,
+      unchanged,
+      dumpBytes: { previous: previous.dump?.bytes ?? null, current: ctx.dump?.bytes ?? null },
+    };
+  } catch (err) {
+    ctx.log.warn({ err: (err as Error).message, runId }, 'report: the previous run report is unreadable now');
+    return null;
   }
 }
 
@@ -75,6 +117,7 @@ export async function writeRunReport(ctx: RunContext, outcome: StagesOutcome): P
   const toStore = reportGoesToStore(ctx);
   // Trend charts need the store; a run that never reached it renders without them.
   const history = toStore ? await earlierRuns(ctx) : [];
+  const extras: ReportExtras = { changes: await changesSincePrevious(ctx, history) };
 
   const render = (attempt: Attempt): RunReport => {
     const failed = attempt.errors.length > 0;
@@ -94,6 +137,7 @@ export async function writeRunReport(ctx: RunContext, outcome: StagesOutcome): P
         errors: [...outcome.errors, ...attempt.errors],
       },
       ctx.deps.now(),
+      extras,
     );
     return attempt.stored ? { ...report, reports: { ...report.reports, stored: attempt.stored } } : report;
   };

@@ -11,6 +11,7 @@ import type { Log, RunContext } from '../../src/pipeline/run-context.ts';
 import type { StagesOutcome } from '../../src/pipeline/run-pipeline.ts';
 import { type RunReport, runReportSchema, stageNames } from '../../src/report/run-report.ts';
 import { writeRunReport } from '../../src/stages/report.ts';
+import { BASE_COUNTS, sampleReport } from './sample-report.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -122,6 +123,39 @@ describe('the report stage', () => {
     expect(markdownRow(readFileSync(report.reports.markdown, 'utf8'))).toContain('❌ failed');
     expect(reportStage(localJson(report)).status).toBe('failed');
     expect(htmlRow(readFileSync(storeFile(`html/${RUN_ID}.html`), 'utf8'))).toBe('failed');
+  });
+
+  it('no anomalies yet every table moved a little: the report lists the changes against the run the anomalies stage compared with', async () => {
+    const previous = sampleReport(0);
+    mkdirSync(storeFile(''), { recursive: true });
+    writeFileSync(storeFile(`${previous.runId}.json`), JSON.stringify(previous));
+    const ctx = context({ instance: true });
+    const now = Object.entries(BASE_COUNTS).map(([t, n], i) => [t, n + i] as const);
+    ctx.facts = {
+      serverVersion: '15.8',
+      serverVersionNum: 150_008,
+      extensions: [],
+      usesLz4: false,
+      rowCounts: new Map(now),
+    };
+    ctx.dump = { dir: '', bytes: 50_000_000, files: [] };
+    ctx.anomalies.push({
+      name: 'previous-backup',
+      status: 'passed',
+      summary: `compared with run ${previous.runId}`,
+      durationMs: 5,
+      details: [{ runId: previous.runId }],
+    });
+    const report = await writeRunReport(ctx, outcome);
+    expect(report.changes).toMatchObject({ previousRunId: previous.runId, unchanged: 1 });
+    // app.settings: 12 → 17 is the biggest relative change; app.users (+0) is unchanged.
+    expect(report.changes!.tables[0]).toEqual({ table: 'app.settings', previous: 12, current: 17 });
+    expect(report.changes!.tables.map((t) => t.table)).not.toContain('app.users');
+    expect(report.changes!.dumpBytes).toEqual({ previous: previous.dump!.bytes, current: 50_000_000 });
+    const md = readFileSync(report.reports.markdown, 'utf8');
+    expect(md).toContain('no anomalies');
+    expect(md).toContain('- row counts: 5 of 6 tables changed, the biggest first');
+    expect(readFileSync(report.reports.html!, 'utf8')).toContain('no anomalies');
   });
 
   it('a run that never asked for an instance keeps its report locally and says where', async () => {

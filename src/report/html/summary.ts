@@ -1,6 +1,7 @@
 // The top of a run page: the verdict in one sentence, the key figures, and what needs a look.
 // A person should know within a minute whether last night's backup can be trusted.
 import { BASELINE_NOTE } from '../anomalies.ts';
+import { comparisonVerdict } from '../changes.ts';
 import { counted, formatBytes, formatDuration, formatInstant } from '../format.ts';
 import type { CheckReport, RunReport } from '../run-report.ts';
 import { esc } from './escape.ts';
@@ -83,6 +84,7 @@ export function renderFigures(r: RunReport): string {
   const failed = count('failed');
   const findings = findingsOf(r);
   const badFindings = findings.filter((a) => a.status === 'failed').length;
+  const comparison = comparisonVerdict(r);
   const tiles = [
     figure(
       'Checks',
@@ -97,10 +99,8 @@ export function renderFigures(r: RunReport): string {
     ),
     figure(
       'Changes since previous',
-      findings.length === 0 ? 'none' : `${findings.length} finding${findings.length > 1 ? 's' : ''}`,
-      r.anomalies.find((a) => a.name === BASELINE_NOTE)?.status === 'skipped'
-        ? 'first backup: nothing to compare'
-        : '',
+      comparison.value,
+      comparison.sub,
       badFindings ? 'bad' : findings.length ? 'warn' : '',
     ),
     figure(
@@ -148,7 +148,8 @@ export function renderAttention(r: RunReport): string {
   );
   const errors = r.errors.filter((e) => !explained.has(e.code));
   if (items.length === 0 && errors.length === 0) {
-    return '<h2>Needs attention</h2><p class="allgood">Nothing: every check passed and nothing unusual changed since the previous backup.</p>';
+    const first = r.anomalies.find((a) => a.name === BASELINE_NOTE)?.status === 'skipped';
+    return `<h2>Needs attention</h2><p class="allgood">Nothing: every check passed${first ? ' (the first backup: nothing to compare with yet)' : ' and no anomalies since the previous backup'}.</p>`;
   }
   const lis = errors.map(
     (e) =>
