@@ -1,5 +1,6 @@
 // AWS's side of src/classify/classify-error.ts: SDK errors (RDS, S3, B2's S3 API) by their
 // `name` and `$metadata.httpStatusCode`, with hints for the RDS answers a first night meets.
+import { counted } from '../report/format.ts';
 import type { Failure } from './classify-error.ts';
 
 type Obj = Record<string, unknown>;
@@ -128,7 +129,7 @@ export function awsFailure(e: Obj): Failure | null {
     };
   }
   if (AWS_UNAVAILABLE.has(name) || (status !== undefined && status >= 500)) {
-    const attempts = typeof meta?.attempts === 'number' ? ` after ${meta.attempts} attempts` : '';
+    const attempts = typeof meta?.attempts === 'number' ? ` after ${counted(meta.attempts, 'attempt')}` : '';
     return {
       kind: 'unreachable',
       reason: `the service kept failing${attempts} (${said})`,

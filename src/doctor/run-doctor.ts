@@ -1,8 +1,10 @@
 // offsite doctor: every check a nightly run depends on, each bounded in time, in a fixed order.
+
 import { checkPipelineFile } from '../config/load.ts';
 import { preflight } from '../config/preflight.ts';
 import type { PipelineConfig } from '../config/schema.ts';
 import type { ObjectStore, OpenScratchOptions, PgTools, RdsPort, ScratchServer } from '../pipeline/ports.ts';
+import { counted } from '../report/format.ts';
 import { majorOf } from '../stages/locate-snapshot.ts';
 import { type DoctorCheck, failed, runCheck, skipped } from './doctor-check.ts';
 import { checkPgTools, checkScratchServer } from './machine-checks.ts';
@@ -78,7 +80,7 @@ export async function runDoctor(
     name: 'pipeline-file',
     status: 'passed',
     fix: '',
-    detail: `${file} is valid${loaded.warnings.length > 0 ? ` (${loaded.warnings.length} warnings: offsite validate lists them)` : ''}`,
+    detail: `${file} is valid${loaded.warnings.length > 0 ? ` (${counted(loaded.warnings.length, 'warning')}: offsite validate lists them)` : ''}`,
   };
   const problems = await preflight(config, env);
   const machineCheck =

@@ -1,9 +1,11 @@
 // offsite doctor, the store: a probe object written, read, listed and deleted as a run would.
+
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { PipelineConfig } from '../config/schema.ts';
 import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
+import { counted } from '../report/format.ts';
 import { pipelinePrefix } from '../store/layout.ts';
 
 async function bytesOf(stream: Readable): Promise<Buffer> {
@@ -93,7 +95,7 @@ export async function checkStore(
   }
   const lock = config.store.kind === 's3' ? config.store.objectLock : undefined;
   const lockNote = lock
-    ? `; Object Lock configured: ${lock.mode} for ${lock.days} days (the probe was written without retention)`
+    ? `; Object Lock configured: ${lock.mode} for ${counted(lock.days, 'day')} (the probe was written without retention)`
     : '; Object Lock not configured';
   return `wrote, read, listed and deleted ${key} at ${at}${lockNote}`;
 }

@@ -3,7 +3,7 @@
 // ballooned as an encrypted database does). Pure: the stage feeds it reports and facts.
 import type { AnomaliesConfig, AnomalyKind } from '../config/anomalies-schema.ts';
 import { matchesTablePattern } from '../verify/sql-names.ts';
-import { formatBytes, formatChange, formatCount } from './format.ts';
+import { counted, formatBytes, formatChange, formatCount } from './format.ts';
 import type { CheckReport, RunReport } from './run-report.ts';
 
 /** What one backup looked like, as far as the comparison needs. */
@@ -115,7 +115,7 @@ function tableFindings(previous: BackupFacts, current: BackupFacts, config: Anom
       finding(
         'table-missing',
         config,
-        `${missing.length} table${missing.length > 1 ? 's' : ''} gone since the previous backup: ${listed(missing.map((d) => d.table as string))}`,
+        `${counted(missing.length, 'table')} gone since the previous backup: ${listed(missing.map((d) => d.table as string))}`,
         missing,
       ),
     );
@@ -125,7 +125,7 @@ function tableFindings(previous: BackupFacts, current: BackupFacts, config: Anom
       finding(
         'table-emptied',
         config,
-        `${emptied.length} table${emptied.length > 1 ? 's' : ''} emptied since the previous backup: ${listed(emptied.map(rows))}`,
+        `${counted(emptied.length, 'table')} emptied since the previous backup: ${listed(emptied.map(rows))}`,
         emptied,
       ),
     );
@@ -135,7 +135,7 @@ function tableFindings(previous: BackupFacts, current: BackupFacts, config: Anom
       finding(
         'row-count-drop',
         config,
-        `${dropped.length} table${dropped.length > 1 ? 's' : ''} lost more than ${config.rowCountDropPercent} % of their rows: ${listed(dropped.map(rows))}`,
+        `${counted(dropped.length, 'table')} lost more than ${config.rowCountDropPercent} % of their rows: ${listed(dropped.map(rows))}`,
         dropped,
       ),
     );
@@ -160,7 +160,7 @@ function schemaFinding(previous: BackupFacts, current: BackupFacts, config: Anom
   // Removed tables are table-missing findings already; saying it twice would be noise.
   if (details.length === 0) return [];
   const parts = [
-    added.length > 0 ? `${added.length} table${added.length > 1 ? 's' : ''} added (${listed(added)})` : null,
+    added.length > 0 ? `${counted(added.length, 'table')} added (${listed(added)})` : null,
     fingerprintMoved ? 'the schema fingerprint changed' : null,
   ].filter(Boolean);
   return [finding('schema-changed', config, `schema changed: ${parts.join(', ')}`, details)];

@@ -7,8 +7,16 @@ import { type RunReport, runReportSchema } from './run-report.ts';
 /** The offsite version written into every report and manifest: package.json's, wherever it is installed. */
 export const OFFSITE_VERSION: string = packageJson.version;
 
+/** What the report stage works out itself, from the stored history (see src/stages/report.ts). */
+export type ReportExtras = Partial<Pick<RunReport, 'changes'>>;
+
 /** Builds the RunReport from what the stages recorded. Pure: no I/O. */
-export function buildRunReport(ctx: RunContext, outcome: StagesOutcome, finishedAt: Date): RunReport {
+export function buildRunReport(
+  ctx: RunContext,
+  outcome: StagesOutcome,
+  finishedAt: Date,
+  extras: ReportExtras = {},
+): RunReport {
   const { snapshot, instance, facts } = ctx;
   const rows = facts ? [...facts.rowCounts.values()].reduce((a, b) => a + b, 0) : 0;
   const errors = outcome.errors.map((e) => ({
@@ -65,6 +73,7 @@ export function buildRunReport(ctx: RunContext, outcome: StagesOutcome, finished
     restoreTest: ctx.restoreTest ?? null,
     dump: ctx.dump ? { bytes: ctx.dump.bytes, files: ctx.dump.files.length } : null,
     anomalies: ctx.anomalies,
+    ...extras,
     backup: ctx.backup?.published ? { ...ctx.backup, location: ctx.deps.store.location } : null,
     store: ctx.storeStats ?? null,
     reaped: ctx.reaped ?? [],

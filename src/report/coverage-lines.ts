@@ -1,6 +1,6 @@
 // The "not in this backup" section in words, shared by the Markdown summary and the HTML page:
 // what a restore of this backup will not bring back as it was, so nobody learns it on the day.
-import { formatBytes, formatCount } from './format.ts';
+import { counted, formatBytes } from './format.ts';
 import type { RunReport } from './run-report.ts';
 
 /** One line per thing a restore of this backup does not bring back as it was (none before facts exist). */
@@ -9,8 +9,7 @@ export function coverageLines(r: RunReport): string[] {
   if (!c) return [];
   const lines: string[] = [];
   for (const u of c.unloggedTables) {
-    const rows =
-      u.estimatedRows === null ? 'row count unknown' : `about ${formatCount(u.estimatedRows)} rows`;
+    const rows = u.estimatedRows === null ? 'row count unknown' : `about ${counted(u.estimatedRows, 'row')}`;
     lines.push(
       `unlogged table ${u.table} (${rows} on the source): its rows are in no snapshot (crash recovery truncates unlogged tables); restored empty`,
     );
@@ -25,7 +24,7 @@ export function coverageLines(r: RunReport): string[] {
   if (c.largeObjects.count > 0) {
     const size = c.largeObjects.bytes === null ? 'size unknown' : formatBytes(c.largeObjects.bytes);
     lines.push(
-      `${formatCount(c.largeObjects.count)} large objects (${size}): in the backup, checked by checksums`,
+      `${counted(c.largeObjects.count, 'large object')} (${size}): in the backup, checked by checksums`,
     );
   }
   lines.push(...c.outOfScope);

@@ -45,3 +45,12 @@ export function formatInstant(iso: string | null | undefined): string {
   if (!iso) return '—';
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
+
+/**
+ * A count and its noun, agreeing: "1 pack", "2 packs", "1,204 tables", "1 index"/"3 indexes"
+ * (pass the plural when it is not the noun + "s"). Every "N things" a person reads goes through
+ * here, so no report says "1 packs".
+ */
+export function counted(n: number, noun: string, pluralNoun = `${noun}s`): string {
+  return `${formatCount(n)} ${n === 1 ? noun : pluralNoun}`;
+}

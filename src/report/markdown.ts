@@ -1,5 +1,7 @@
 import { BASELINE_NOTE } from './anomalies.ts';
+import { changeLines } from './changes.ts';
 import { coverageLines } from './coverage-lines.ts';
+import { counted } from './format.ts';
 import type { CheckReport, RunReport } from './run-report.ts';
 
 const ICON: Record<string, string> = {
@@ -33,8 +35,22 @@ function cellText(text: string): string {
 }
 
 /**
+ * Where a reader elsewhere finds the HTML page: its URL in the store (`reports.stored.html`, as
+ * the store names it: s3://bucket/key at the endpoint, or a path on a directory store). A path on
+ * the backup host means nothing in an email, so it is given only as the last resort, said as such.
+ */
+export function fullReportWhere(r: RunReport): string {
+  const stored = r.reports.stored;
+  if (stored?.html) return stored.html;
+  const local = r.reports.html ?? r.reports.json;
+  if (stored)
+    return `**not in the store** (storing it failed, see the report stage); on the machine that ran the backup: ${local}`;
+  return `on the machine that ran the backup only: ${local}`;
+}
+
+/**
  * A short Markdown summary of a run, for an email or a chat message. `fullReport` says where the
- * HTML page is for a reader elsewhere (attached, or its key in the store); default: the local path.
+ * HTML page is when the caller knows better (attached to the email); default: fullReportWhere.
  */
 export function renderMarkdown(r: RunReport, opts: { fullReport?: string } = {}): string {
   const lines: string[] = [];
@@ -54,7 +70,7 @@ export function renderMarkdown(r: RunReport, opts: { fullReport?: string } = {})
   else if (r.snapshot) lines.push(`- Snapshot: \`${r.snapshot.id}\` taken ${r.snapshot.createdAt}`);
   if (r.backup)
     lines.push(
-      `- Backup: \`${r.backup.id}\` published, ${r.backup.files} files, ${mib(r.backup.bytesUploaded)}`,
+      `- Backup: \`${r.backup.id}\` published, ${counted(r.backup.files, 'file')}, ${mib(r.backup.bytesUploaded)}`,
     );
   else lines.push('- Backup: **nothing published**');
   if (r.tempInstance) {
@@ -62,8 +78,7 @@ export function renderMarkdown(r: RunReport, opts: { fullReport?: string } = {})
       `- Temporary instance: \`${r.tempInstance.id}\` ${r.tempInstance.deleted ? 'deleted' : '**NOT deleted — delete it by hand**'} after ${seconds(r.tempInstance.lifetimeMs)}`,
     );
   }
-  const fullReport = opts.fullReport ?? r.reports.html;
-  if (fullReport) lines.push(`- Full report: ${fullReport}`);
+  lines.push(`- Full report: ${opts.fullReport ?? fullReportWhere(r)}`);
   if (r.restoreTest) lines.push(`- Restore time (RTO of this backup): ${seconds(r.restoreTest.durationMs)}`);
   if (r.restoreTest?.scratchServer) lines.push(`- Scratch server: ${r.restoreTest.scratchServer}`);
   lines.push(`- Duration: ${seconds(r.durationMs)}`);
@@ -82,9 +97,15 @@ export function renderMarkdown(r: RunReport, opts: { fullReport?: string } = {})
   if (note || findings.length > 0) {
     lines.push('', '**Changes since the previous backup**', '');
     if (note) lines.push(`- ${note.summary}`);
-    if (note?.status === 'passed' && findings.length === 0) lines.push('- nothing unusual');
+    // "No anomalies" means nothing crossed a threshold of `anomalies:`, not that nothing changed:
+    // the changes follow either way.
+    if (note?.status === 'passed' && findings.length === 0)
+      lines.push('- ✅ no anomalies: no change crossed a threshold of `anomalies:`');
     for (const a of findings)
       lines.push(`- ${ICON[a.status] ?? ''} **${a.name}** (${a.status}): ${a.summary}`);
+    if (r.changes)
+      for (const line of changeLines(r.changes))
+        lines.push(`${line.startsWith('  ') ? '  -' : '-'} ${line.trim()}`);
   }
   lines.push('', '| stage | status | duration |', '|---|---|---|');
   for (const s of r.stages)

@@ -62,6 +62,13 @@ const notificationReport = z.object({
   error: z.string().optional(),
 });
 
+/** A table whose exact row count differs from the previous verified backup's (null: not there). */
+const tableChange = z.object({
+  table: z.string(),
+  previous: z.number().int().nullable(),
+  current: z.number().int().nullable(),
+});
+
 /** The versioned, machine-readable outcome of one run. */
 export const runReportSchema = z.object({
   schemaVersion: z.literal(1),
@@ -116,6 +123,22 @@ export const runReportSchema = z.object({
   dump: z.object({ bytes: z.number().int(), files: z.number().int() }).nullable(),
   /** Day-over-day findings against the previous verified backup (warned or failed). */
   anomalies: z.array(checkReport),
+  /**
+   * What changed since the previous verified backup, finding or not (null: nothing to compare
+   * with; absent in older reports).
+   */
+  changes: z
+    .object({
+      /** The run whose backup this one was compared with. */
+      previousRunId: z.string(),
+      /** Every table whose row count differs (or that is new or gone), the biggest change first. */
+      tables: z.array(tableChange),
+      /** Tables with the same row count in both. */
+      unchanged: z.number().int().nonnegative(),
+      dumpBytes: z.object({ previous: z.number().int().nullable(), current: z.number().int().nullable() }),
+    })
+    .nullable()
+    .optional(),
   backup: z
     .object({
       id: z.string(),
@@ -166,7 +189,17 @@ export const runReportSchema = z.object({
     offsite: z.string(),
     extensions: z.array(z.object({ name: z.string(), version: z.string() })),
   }),
-  reports: z.object({ json: z.string(), markdown: z.string(), html: z.string().optional() }),
+  reports: z.object({
+    json: z.string(),
+    markdown: z.string(),
+    html: z.string().optional(),
+    /**
+     * The copies in the store, as the store names them (`store.urlOf`): null when that copy is
+     * not there (storing it failed: the report stage says why). Absent when the run's report
+     * stays on this machine only (see reportGoesToStore), and in older reports.
+     */
+    stored: z.object({ json: z.string().nullable(), html: z.string().nullable() }).optional(),
+  }),
   /** The alerts of `notify:` (absent when none are configured, and in older reports). */
   notifications: z.array(notificationReport).optional(),
   error: errorReport.nullable(),
@@ -207,6 +240,8 @@ export const RUN_REPORT_FIELDS: Record<keyof RunReport, string> = {
   dump: 'The pg_dump directory: bytes and files.',
   anomalies:
     'Day-over-day findings against the previous verified backup (warned or failed), and the note saying what was compared.',
+  changes:
+    'What changed since the previous verified backup whether or not it is an anomaly: every table whose exact row count differs (previous, current; null when the table was not there), the biggest change first, how many stayed the same, and the dump size then and now. Null on the first backup.',
   backup:
     'What was published (null when nothing was): backup id, bytes read and uploaded, chunks, packs, dedup and compression ratios, its manifest key.',
   store: "The store's total size under the pipeline's prefix after this run.",
@@ -216,7 +251,8 @@ export const RUN_REPORT_FIELDS: Record<keyof RunReport, string> = {
   resources: 'Peak resident memory of the offsite process.',
   versions:
     'Versions of the source server, pg_dump, pg_restore, the scratch server, offsite and the extensions.',
-  reports: 'Where this run wrote its JSON, Markdown and HTML reports on this machine.',
+  reports:
+    'Where this run wrote its JSON, Markdown and HTML reports on this machine, and where its JSON and HTML are in the store (reports.stored, the store\'s URLs; null for a copy that could not be stored). The Markdown\'s "Full report" links the stored HTML.',
   notifications:
     'The alerts of `notify:` (webhooks, email, heartbeat pings): where each went (without secrets), sent or failed, after how many attempts. Recorded in the local JSON report and --json output; the copy in the store is written before they are sent.',
   error: "The run's first error (stage, code, message, hint), or null.",

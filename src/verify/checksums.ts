@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { counted } from '../report/format.ts';
 import type { CheckReport } from '../report/run-report.ts';
 import type { SessionPool } from './session-pool.ts';
 import { matchesTablePattern, qualified, quoteIdent } from './sql-names.ts';
@@ -158,8 +159,8 @@ export function reconcileChecksums(
     status: differ === 0 ? 'passed' : 'failed',
     summary:
       differ === 0
-        ? `${n} tables, ${rows} rows: every row hash equal${skippedNote}`
-        : `${differ} of ${n} tables differ in content between source and restored copy${skippedNote}`,
+        ? `${counted(n, 'table')}, ${counted(rows, 'row')}: every row hash equal${skippedNote}`
+        : `${differ} of ${counted(n, 'table')} differ in content between source and restored copy${skippedNote}`,
     // Differences first: a person reads the top of the list.
     details: details.sort((a, b) => Number(a.ok ?? true) - Number(b.ok ?? true)),
   };

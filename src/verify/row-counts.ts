@@ -1,4 +1,5 @@
 import type { SqlSession } from '../pipeline/ports.ts';
+import { counted } from '../report/format.ts';
 import type { CheckReport } from '../report/run-report.ts';
 import { matchesTablePattern, qualified } from './sql-names.ts';
 
@@ -60,8 +61,8 @@ export function reconcileRowCounts(
     status: mismatches === 0 ? 'passed' : 'failed',
     summary:
       mismatches === 0
-        ? `${source.size} tables, ${total} rows: every count equal`
-        : `${mismatches} of ${details.length} tables differ between source and restored copy`,
+        ? `${counted(source.size, 'table')}, ${counted(total, 'row')}: every count equal`
+        : `${mismatches} of ${counted(details.length, 'table')} differ between source and restored copy`,
     details,
   };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { counted } from '../report/format.ts';
 import type { CheckReport } from '../report/run-report.ts';
 import type { SchemaFingerprint } from './schema-fingerprint.ts';
 
@@ -109,11 +110,11 @@ export function compareSchemas(
     status: warnings.length > 0 ? 'warned' : 'passed',
     summary:
       warnings.length > 0
-        ? `${n} objects equal apart from ${warnings.length} warnings: ${warnings
+        ? `${counted(n, 'object')} equal apart from ${counted(warnings.length, 'warning')}: ${warnings
             .map((w) => `${w.kind} ${w.object} ${w.difference}`)
             .slice(0, 3)
             .join(', ')}`
-        : `${n} objects (tables, columns, indexes, constraints, triggers, views, functions, extensions) equal; fingerprint ${sd}`,
+        : `${counted(n, 'object')} (tables, columns, indexes, constraints, triggers, views, functions, extensions) equal; fingerprint ${sd}`,
     details: [...warnings, digest],
   };
 }

@@ -1,3 +1,4 @@
+import { counted } from '../report/format.ts';
 import type { CheckReport } from '../report/run-report.ts';
 import type { SessionPool } from './session-pool.ts';
 import { isUserSchema, notFromExtension } from './user-objects.ts';
@@ -139,10 +140,10 @@ export async function checkSequences(
     status: failed > 0 ? 'failed' : warned > 0 ? 'warned' : 'passed',
     summary:
       failed > 0
-        ? `${failed} of ${details.length} sequences differ from the source or are behind their column only in the restored copy`
+        ? `${failed} of ${counted(details.length, 'sequence')} differ from the source or are behind their column only in the restored copy`
         : warned > 0
-          ? `${source.length} sequences at the source's position; ${warned} behind their column on the source itself (${warnedNames.slice(0, 3).join(', ')}${warned > 3 ? ', …' : ''}): fix it there with setval()`
-          : `${source.length} sequences: same position as the source, none behind its column`,
+          ? `${counted(source.length, 'sequence')} at the source's position; ${warned} behind their column on the source itself (${warnedNames.slice(0, 3).join(', ')}${warned > 3 ? ', …' : ''}): fix it there with setval()`
+          : `${counted(source.length, 'sequence')}: same position as the source, none behind its column`,
     // Differences first, then warnings: a person reads the top of the list.
     details: details.sort((a, b) => rank(a) - rank(b)),
   };

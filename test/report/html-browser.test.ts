@@ -155,6 +155,80 @@ describe('the HTML report in a real browser', () => {
     await page.close();
   });
 
+  it('a quiet night after a failed one: "no anomalies" with the changes, and the failed run a cross above each chart, not a 0', async () => {
+    const history = Array.from({ length: 6 }, (_, day) => sampleReport(day));
+    // Night 3 failed in its first seconds: no dump, no restore test, a 2 s run.
+    const early = sampleReport(6, { status: 'failed' });
+    history.push({
+      ...early,
+      durationMs: 2000,
+      dump: null,
+      restoreTest: null,
+      source: null,
+      error: { stage: 'locate', code: 'SNAPSHOT_NOT_FOUND', message: 'no snapshot' },
+      errors: [{ stage: 'locate', code: 'SNAPSHOT_NOT_FOUND', message: 'no snapshot' }],
+    });
+    const counts = Object.fromEntries(
+      Object.entries(BASE_COUNTS).map(([t, n], i) => [t, Math.round(n * (1 + (i + 1) / 1000))]),
+    );
+    const previous = history[5]!;
+    const base = sampleReport(7, { counts });
+    const report: RunReport = {
+      ...base,
+      anomalies: [
+        {
+          name: 'previous-backup',
+          status: 'passed',
+          summary: `compared with run ${previous.runId}`,
+          durationMs: 30,
+          details: [{ runId: previous.runId }],
+        },
+      ],
+      changes: {
+        previousRunId: previous.runId,
+        tables: [
+          { table: 'app.audit_log', previous: 24_000, current: 24_120 },
+          { table: 'app.payments', previous: 5100, current: 5120 },
+        ],
+        unchanged: 4,
+        dumpBytes: { previous: previous.dump!.bytes, current: base.dump!.bytes },
+      },
+    };
+    const file = join(dir, 'quiet.html');
+    writeFileSync(file, renderRunPage(report, history));
+    const { page } = await openAndWatch(file);
+
+    const tile = page.locator('.figure', { hasText: 'Changes since previous' });
+    expect(await tile.locator('.value').textContent()).toBe('no anomalies');
+    expect(await tile.locator('.sub').textContent()).toBe('2 tables changed; biggest: app.audit_log +0.5 %');
+    expect(await page.locator('#changes li').allTextContents()).toEqual([
+      'app.audit_log: 24,000 → 24,120 (+0.5 %)',
+      'app.payments: 5,100 → 5,120 (+0.4 %)',
+    ]);
+
+    // Every chart shows the failed night as one cross, drawn above every measured point.
+    const charts = page.locator('.chart');
+    expect(await charts.count()).toBe(4);
+    for (const chart of await charts.all()) {
+      expect(await chart.locator('.failed-run').count()).toBe(1);
+      expect(await chart.locator('.latest').textContent()).toContain('✕ 1 failed (no value)');
+      const crossBottom = (await chart.locator('.failed-run path').boundingBox())!;
+      const points = await chart
+        .locator('circle.run')
+        .evaluateAll((cs) => cs.map((c) => c.getBoundingClientRect().top));
+      expect(points).toHaveLength(7);
+      expect(crossBottom.y + crossBottom.height).toBeLessThan(Math.min(...points));
+    }
+    expect(
+      await page.locator('.chart', { hasText: 'Run duration' }).locator('.failed-run title').textContent(),
+    ).toContain('failed: locate SNAPSHOT_NOT_FOUND');
+    await page.screenshot({
+      path: join(REPO_ROOT, 'test-results', 'report-quiet-night.png'),
+      fullPage: true,
+    });
+    await page.close();
+  });
+
   it('the index page links every run; the request watch does catch an outside fetch', async () => {
     const runs = Array.from({ length: 3 }, (_, day) => sampleReport(day));
     const file = join(dir, 'index.html');

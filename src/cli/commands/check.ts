@@ -1,4 +1,5 @@
 import { createStore } from '../../adapters/create-deps.ts';
+import { counted } from '../../report/format.ts';
 import { checkStore } from '../../store/check-store.ts';
 import { emptyLocationError, pipelineLocation, readingLocation } from '../../store/store-location.ts';
 import { loadStorePipelineFor, onePipeline, usageError } from '../arguments.ts';
@@ -75,7 +76,7 @@ the backups that depend on it.`,
     if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
       const out: string[] = [
-        `${pipelineLocation(store, config.store.prefix, config.name)}: ${result.backups.length} backups, ${result.packsReferenced} packs (${result.chunksReferenced} chunks) referenced, ${result.packsRead} packs (${result.chunksRead} chunks) read back`,
+        `${pipelineLocation(store, config.store.prefix, config.name)}: ${counted(result.backups.length, 'backup')}, ${counted(result.packsReferenced, 'pack')} (${counted(result.chunksReferenced, 'chunk')}) referenced, ${counted(result.packsRead, 'pack')} (${counted(result.chunksRead, 'chunk')}) read back`,
       ];
       for (const p of result.problems) {
         out.push(
@@ -86,7 +87,7 @@ the backups that depend on it.`,
       out.push(
         result.problems.length === 0
           ? 'ok: every backup is whole'
-          : `FAILED: ${result.problems.length} problems`,
+          : `FAILED: ${counted(result.problems.length, 'problem')}`,
       );
       process.stdout.write(`${out.join('\n')}\n`);
     }

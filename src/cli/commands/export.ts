@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { createStore } from '../../adapters/create-deps.ts';
 import { createDirStore } from '../../adapters/object-store-dir.ts';
 import { exportBackup } from '../../recovery/export.ts';
-import { formatBytes } from '../../report/format.ts';
+import { counted, formatBytes } from '../../report/format.ts';
 import { pickBackup, readManifest } from '../../store/backups.ts';
 import { publishedBackups } from '../../store/store-location.ts';
 import { checkDate, loadStorePipelineFor, onePipeline, usageError } from '../arguments.ts';
@@ -81,7 +81,7 @@ store: { kind: dir, path: DIR, prefix: … }, then offsite list/restore/drill th
       { concurrency: config.store.concurrency, signal },
     );
     process.stdout.write(
-      `exported backup ${chosen.id} (snapshot ${manifest.snapshot.id}) to ${toDir}: ${result.copied} objects copied, ${formatBytes(result.bytes)} (${result.bytes} bytes); ${result.skipped} already there\n` +
+      `exported backup ${chosen.id} (snapshot ${manifest.snapshot.id}) to ${toDir}: ${counted(result.copied, 'object')} copied, ${formatBytes(result.bytes)} (${result.bytes} bytes); ${result.skipped} already there\n` +
         `  to use it alone: a pipeline file with name: ${config.name} and store: { kind: dir, path: ${toDir}${config.store.prefix ? `, prefix: ${config.store.prefix}` : ''} }\n`,
     );
     return 'ok';

@@ -5,7 +5,7 @@ import { connectPostgres } from '../../adapters/postgres.ts';
 import { OffsiteError } from '../../errors.ts';
 import { readSourceFacts, restoreToDatabase } from '../../recovery/restore-to-database.ts';
 import { parseTargetUrl, targetPassword } from '../../recovery/target-url.ts';
-import { formatBytes } from '../../report/format.ts';
+import { counted, formatBytes } from '../../report/format.ts';
 import type { CheckReport } from '../../report/run-report.ts';
 import { type BackupRef, pickBackup, readManifest } from '../../store/backups.ts';
 import type { Manifest } from '../../store/manifest.ts';
@@ -140,7 +140,7 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
         throw withPreviousHint(err, backups, chosen, pipeline);
       });
       process.stdout.write(
-        `restored backup ${chosen.id} (snapshot ${manifest.snapshot.id}): ${result.files} files, ${formatBytes(result.bytes)} (${result.bytes} bytes) into ${toDir}\n` +
+        `restored backup ${chosen.id} (snapshot ${manifest.snapshot.id}): ${counted(result.files, 'file')}, ${formatBytes(result.bytes)} (${result.bytes} bytes) into ${toDir}\n` +
           `  psql -d postgres -v ON_ERROR_STOP=1 -f ${resolve(toDir, 'dump', 'offsite-roles.sql')}   # the roles first (no passwords)\n` +
           `  pg_restore --create -d postgres --exit-on-error ${resolve(toDir, 'dump')}   # the database as the source's\n`,
       );

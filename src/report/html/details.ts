@@ -1,6 +1,8 @@
 // The lower part of a run page: every check with its figures, the anomalies, per-table row
 // counts against the previous backup, the stages, and the facts (versions, instance, store).
-import { formatBytes, formatChange, formatCount, formatDuration, formatInstant } from '../format.ts';
+
+import { changeLines } from '../changes.ts';
+import { counted, formatBytes, formatChange, formatCount, formatDuration, formatInstant } from '../format.ts';
 import type { CheckReport, RunReport } from '../run-report.ts';
 import { esc } from './escape.ts';
 import { byUrgency } from './summary.ts';
@@ -32,7 +34,7 @@ export function renderDetailsTable(details: Record<string, unknown>[]): string {
     .join('\n');
   const more =
     rows.length > MAX_ROWS
-      ? `<p class="muted">and ${rows.length - MAX_ROWS} more rows (see the JSON report)</p>`
+      ? `<p class="muted">and ${counted(rows.length - MAX_ROWS, 'more row')} (see the JSON report)</p>`
       : '';
   return `<table><thead><tr>${columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table>${more}`;
 }
@@ -41,7 +43,7 @@ function checkRows(items: CheckReport[]): string {
   return byUrgency(items)
     .map((c) => {
       const details = c.details.length
-        ? `<details${c.status === 'failed' ? ' open' : ''}><summary>${c.details.length} detail row${c.details.length > 1 ? 's' : ''}</summary>${renderDetailsTable(c.details)}</details>`
+        ? `<details${c.status === 'failed' ? ' open' : ''}><summary>${counted(c.details.length, 'detail row')}</summary>${renderDetailsTable(c.details)}</details>`
         : '';
       return `<tr class="${esc(c.status)}" data-check="${esc(c.name)}"><td><b>${esc(c.name)}</b></td><td><span class="pill ${esc(c.status)}">${esc(c.status)}</span></td><td>${esc(c.summary)}${details}</td><td class="num">${esc(formatDuration(c.durationMs))}</td></tr>`;
     })
@@ -57,8 +59,32 @@ export function renderChecks(r: RunReport): string {
 
 /** The day-over-day findings and the note saying what they were compared with. */
 export function renderAnomalies(r: RunReport): string {
-  if (r.anomalies.length === 0) return '';
-  return `<h2>Changes since the previous backup</h2><table id="anomalies"><thead><tr><th>finding</th><th>status</th><th>what changed</th><th class="num">time</th></tr></thead><tbody>${checkRows(r.anomalies)}</tbody></table>`;
+  if (r.anomalies.length === 0 && !r.changes) return '';
+  const findings =
+    r.anomalies.length === 0
+      ? ''
+      : `<table id="anomalies"><thead><tr><th>finding</th><th>status</th><th>what changed</th><th class="num">time</th></tr></thead><tbody>${checkRows(r.anomalies)}</tbody></table>`;
+  return `<h2>Changes since the previous backup</h2>${findings}${renderChanges(r)}`;
+}
+
+/** The row-count and size changes, anomaly or not, biggest first (the full list is under Tables). */
+function renderChanges(r: RunReport): string {
+  if (!r.changes) return '';
+  const parts: string[] = [];
+  let items: string[] = [];
+  const flush = () => {
+    if (items.length > 0) parts.push(`<ul>${items.join('')}</ul>`);
+    items = [];
+  };
+  for (const line of changeLines(r.changes, 10)) {
+    if (line.startsWith('  ')) items.push(`<li>${esc(line.trim())}</li>`);
+    else {
+      flush();
+      parts.push(`<p>${esc(line.charAt(0).toUpperCase() + line.slice(1))}</p>`);
+    }
+  }
+  flush();
+  return `<div id="changes">${parts.join('')}</div>`;
 }
 
 /** Per-table rows: source, restored, and the change since the previous verified backup. */
@@ -68,6 +94,15 @@ export function renderTables(r: RunReport, previous: RunReport | null): string {
   const before = new Map<string, number>();
   for (const d of previous?.checks.find((c) => c.name === 'row-counts')?.details ?? []) {
     if (typeof d.table === 'string' && typeof d.source === 'number') before.set(d.table, d.source);
+  }
+  // Without the previous report at hand (a standalone page), the recorded changes say the same.
+  if (!previous && r.changes) {
+    const changed = new Map(r.changes.tables.map((c) => [c.table, c.previous]));
+    for (const d of rowCounts.details) {
+      if (typeof d.table !== 'string' || typeof d.source !== 'number') continue;
+      const prev = changed.has(d.table) ? changed.get(d.table) : d.source;
+      if (prev !== null && prev !== undefined) before.set(d.table, prev);
+    }
   }
   const rows = [...rowCounts.details].sort(
     (a, b) => Number(isBad(b)) - Number(isBad(a)) || String(a.table).localeCompare(String(b.table)),
@@ -95,6 +130,16 @@ export function renderStages(r: RunReport): string {
     )
     .join('\n');
   return `<h2>Stages</h2><table id="stages"><thead><tr><th>stage</th><th>status</th><th class="num">time</th><th></th><th>message</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function storedWhere(r: RunReport): string {
+  const stored = r.reports.stored;
+  if (!stored) return 'not stored (kept on the machine that ran the backup)';
+  if (stored.html && stored.json) return stored.html;
+  const missing = [!stored.json && 'the JSON report', !stored.html && 'this page']
+    .filter(Boolean)
+    .join(' and ');
+  return `${missing} NOT stored: ${r.stages.find((s) => s.name === 'report')?.message ?? 'see the report stage'}`;
 }
 
 /** Versions, snapshot, instance and store facts, for the person who digs. */
@@ -125,6 +170,7 @@ export function renderFacts(r: RunReport): string {
         : 'none published',
     ],
     ['Store total', r.store ? formatBytes(r.store.totalBytes) : '—'],
+    ['This report in the store', storedWhere(r)],
     ['Peak memory', formatBytes(r.resources.peakRssBytes)],
     ['offsite', v.offsite],
   ];

@@ -1,7 +1,8 @@
 // The top of a run page: the verdict in one sentence, the key figures, and what needs a look.
 // A person should know within a minute whether last night's backup can be trusted.
 import { BASELINE_NOTE } from '../anomalies.ts';
-import { formatBytes, formatCount, formatDuration, formatInstant } from '../format.ts';
+import { comparisonVerdict } from '../changes.ts';
+import { counted, formatBytes, formatDuration, formatInstant } from '../format.ts';
 import type { CheckReport, RunReport } from '../run-report.ts';
 import { esc } from './escape.ts';
 
@@ -30,7 +31,7 @@ function verdict(r: RunReport): string {
   const sentences: string[] = [];
   if (r.status === 'succeeded') {
     sentences.push(
-      `The backup of ${snap} was restored in ${esc(formatDuration(r.restoreTest?.durationMs))} and matched the source on ${passed === r.checks.length ? 'every check' : `${passed} of ${r.checks.length} checks`}${r.backup ? `; it is published to <code>${esc(r.backup.location)}</code>` : ''}.`,
+      `The backup of ${snap} was restored in ${esc(formatDuration(r.restoreTest?.durationMs))} and matched the source on ${passed === r.checks.length ? 'every check' : `${passed} of ${counted(r.checks.length, 'check')}`}${r.backup ? `; it is published to <code>${esc(r.backup.location)}</code>` : ''}.`,
     );
   } else {
     const where = r.error
@@ -39,11 +40,11 @@ function verdict(r: RunReport): string {
     sentences.push(
       `<b>Nothing was published.</b> The run ${r.status === 'cancelled' ? 'was interrupted' : 'failed'}${where}`,
     );
-    if (failed > 0) sentences.push(`${failed} check${failed > 1 ? 's' : ''} failed.`);
+    if (failed > 0) sentences.push(`${counted(failed, 'check')} failed.`);
   }
   if (warnings > 0)
     sentences.push(
-      `${warnings} change${warnings > 1 ? 's' : ''} since the previous backup need${warnings > 1 ? '' : 's'} a look.`,
+      `${counted(warnings, 'change')} since the previous backup need${warnings > 1 ? '' : 's'} a look.`,
     );
   if (r.tempInstance && !r.tempInstance.deleted) {
     sentences.push(
@@ -83,6 +84,7 @@ export function renderFigures(r: RunReport): string {
   const failed = count('failed');
   const findings = findingsOf(r);
   const badFindings = findings.filter((a) => a.status === 'failed').length;
+  const comparison = comparisonVerdict(r);
   const tiles = [
     figure(
       'Checks',
@@ -97,10 +99,8 @@ export function renderFigures(r: RunReport): string {
     ),
     figure(
       'Changes since previous',
-      findings.length === 0 ? 'none' : `${findings.length} finding${findings.length > 1 ? 's' : ''}`,
-      r.anomalies.find((a) => a.name === BASELINE_NOTE)?.status === 'skipped'
-        ? 'first backup: nothing to compare'
-        : '',
+      comparison.value,
+      comparison.sub,
       badFindings ? 'bad' : findings.length ? 'warn' : '',
     ),
     figure(
@@ -108,11 +108,11 @@ export function renderFigures(r: RunReport): string {
       formatDuration(r.restoreTest?.durationMs),
       r.restoreTest ? `scratch ${r.restoreTest.scratchServerVersion}` : 'no restore test',
     ),
-    figure('Dump size', formatBytes(r.dump?.bytes), r.dump ? `${r.dump.files} files` : ''),
+    figure('Dump size', formatBytes(r.dump?.bytes), r.dump ? counted(r.dump.files, 'file') : ''),
     figure(
       'Source',
-      r.source ? `${formatCount(r.source.rows)} rows` : '—',
-      r.source ? `${r.source.tables} tables · PostgreSQL ${r.source.serverVersion}` : '',
+      r.source ? counted(r.source.rows, 'row') : '—',
+      r.source ? `${counted(r.source.tables, 'table')} · PostgreSQL ${r.source.serverVersion}` : '',
     ),
     figure(
       'Uploaded',
@@ -148,7 +148,8 @@ export function renderAttention(r: RunReport): string {
   );
   const errors = r.errors.filter((e) => !explained.has(e.code));
   if (items.length === 0 && errors.length === 0) {
-    return '<h2>Needs attention</h2><p class="allgood">Nothing: every check passed and nothing unusual changed since the previous backup.</p>';
+    const first = r.anomalies.find((a) => a.name === BASELINE_NOTE)?.status === 'skipped';
+    return `<h2>Needs attention</h2><p class="allgood">Nothing: every check passed${first ? ' (the first backup: nothing to compare with yet)' : ' and no anomalies since the previous backup'}.</p>`;
   }
   const lis = errors.map(
     (e) =>
