@@ -34,15 +34,16 @@ function failed(call: string): (err: unknown) => never {
 
 /**
  * What every temporary instance is created with, whichever restore makes it: explicit, because
- * AWS defaults differ by VPC — private, in the configured network, no backups, easy to delete,
- * tagged as offsite's.
+ * AWS defaults differ by VPC — private (public only when the pipeline spells out
+ * network.publicAccess: true), in the configured network, no backups, easy to delete, tagged as
+ * offsite's. Security groups are only named, never created or changed: offsite has no EC2 client.
  */
 function privateInstanceParams(req: Omit<RestoreRequest, 'snapshotId'>) {
   return {
     DBInstanceClass: req.instanceClass,
     DBSubnetGroupName: req.subnetGroup,
     VpcSecurityGroupIds: req.securityGroupIds,
-    PubliclyAccessible: false,
+    PubliclyAccessible: req.publiclyAccessible === true,
     MultiAZ: false,
     BackupRetentionPeriod: 0,
     DeletionProtection: false,
