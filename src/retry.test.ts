@@ -20,6 +20,25 @@ describe('retryKind', () => {
     expect(retryKind(Object.assign(sdkError('AbortError'), { code: 'ECONNRESET' }))).toBeNull();
     expect(retryKind('a string')).toBeNull();
   });
+
+  it('is the table the adapters share: each transient error of RDS, S3/B2, sockets and Postgres', () => {
+    const code = (c: string) => Object.assign(new Error(c), { code: c });
+    for (const name of ['Throttling', 'ThrottlingException', 'RequestLimitExceeded'])
+      expect(retryKind(sdkError(name, 400)), name).toBe('throttled');
+    for (const name of ['SlowDown', 'InternalError', 'ServiceUnavailable'])
+      expect(retryKind(sdkError(name, 200)), name).toBe('server-busy');
+    expect(retryKind(sdkError('AnythingElse', 503))).toBe('server-busy');
+    for (const c of ['ECONNRESET', 'ETIMEDOUT', 'EPIPE']) expect(retryKind(code(c)), c).toBe('connection');
+    expect(retryKind(new Error('socket hang up'))).toBe('connection');
+    expect(retryKind(sdkError('TimeoutError'))).toBe('connection');
+    // A closed port or a wrong host name is a setting to fix: fail fast, with the message saying so.
+    expect(retryKind(code('ECONNREFUSED'))).toBeNull();
+    expect(retryKind(code('ENOTFOUND'))).toBeNull();
+    // Neither is a client error of S3 or a missing bucket, nor a 4xx by status alone.
+    expect(retryKind(sdkError('NoSuchBucket', 404))).toBeNull();
+    expect(retryKind(sdkError('InvalidDigest', 400))).toBeNull();
+    expect(retryKind(sdkError('DBInstanceAlreadyExists', 400))).toBeNull();
+  });
 });
 
 describe('backoffMs', () => {
@@ -77,6 +96,25 @@ describe('withRetry', () => {
     ).rejects.toThrow('AccessDenied');
     expect(calls).toBe(1);
     expect(clock.slept).toEqual([]);
+  });
+
+  it('narrowed with `only`: a kind outside it fails fast', async () => {
+    const clock = fakeClock();
+    let calls = 0;
+    const attempt = (error: Error) =>
+      withRetry(
+        async () => {
+          calls++;
+          if (calls === 1) throw error;
+          return 'ok';
+        },
+        { deadlineMs: 60_000, only: ['throttled'], random: () => 0.5, ...clock },
+      );
+    await expect(attempt(sdkError('InternalFailure', 500))).rejects.toThrow('InternalFailure');
+    expect(calls).toBe(1);
+    calls = 0;
+    await expect(attempt(sdkError('Throttling', 400))).resolves.toBe('ok');
+    expect(calls).toBe(2);
   });
 
   it('gives up at the deadline: no wait goes past it', async () => {

@@ -1,14 +1,25 @@
 // The one retry table of offsite (after graphile-worker's): which errors are worth another try,
 // and a jittered exponential backoff bounded by a deadline. Everything not in the table fails
-// fast: a wrong password, a missing snapshot or a refused permission does not get better.
+// fast: a wrong password, a missing snapshot, a refused permission, a closed port or a host name
+// that does not resolve does not get better by asking again.
 //
-// Who retries where (first line, then this module):
-//   - AWS SDK calls (src/adapters/s3-client.ts, src/adapters/rds.ts): the SDK's own standard
-//     retry per request (maxAttempts), for throttling, 5xx and SlowDown. withRetry is the second
-//     line around a whole operation when the SDK gave up (a long SlowDown spell on B2).
-//   - Run locks (src/pipeline/run-lock.ts): every store call through withRetry.
-//   - Waiting for an instance (src/stages/wait-for-instance.ts) and its delete
-//     (src/stages/teardown-instance.ts) poll on their own clocks: RDS states, not errors.
+// Where it is applied (each adapter boundary, once):
+//   - RDS calls (src/adapters/rds.ts): every call; the two restores only on throttling, the one
+//     answer that proves RDS did not act on the request (a retried restore that RDS had already
+//     started would fail with DBInstanceAlreadyExists).
+//   - Object store calls (src/adapters/object-store-s3.ts): put, get, head, list, delete. A get
+//     retries the request until the body starts to arrive; a stream that breaks halfway is the
+//     reader's failure (the store hashes what it reads), never silently resumed.
+//   - PostgreSQL connects (src/adapters/postgres.ts): a server still starting (57P03) and resets.
+//   - Run locks (src/pipeline/run-lock.ts): around whole lock operations.
+// The AWS SDK's own retry is kept to SDK_MAX_ATTEMPTS (one quick second try, which also carries
+// the SDK's clock-skew correction): with the SDK at 8 attempts under a 2-minute withRetry, one
+// call could have made 8 requests per retry; now it makes at most 2 per attempt of this table.
+// Waiting for an instance (src/stages/wait-for-instance.ts) and its delete
+// (src/stages/teardown-instance.ts) poll on their own clocks: RDS states, not errors.
+
+/** Attempts per request the AWS SDK makes by itself (the first included), under withRetry. */
+export const SDK_MAX_ATTEMPTS = 2;
 
 /** Why an error is worth retrying. */
 export type RetryKind = 'throttled' | 'server-busy' | 'connection' | 'warming-up';
@@ -23,6 +34,7 @@ interface RetryRule {
 
 interface ErrorShape {
   name?: string;
+  message?: string;
   code?: string;
   Code?: string;
   $metadata?: { httpStatusCode?: number };
@@ -36,7 +48,10 @@ const THROTTLING = new Set([
   'RequestThrottled',
 ]);
 const SERVER_BUSY = new Set(['SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeout']);
-const CONNECTION = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND']);
+// Not ECONNREFUSED or ENOTFOUND: a closed port or a wrong host name is a setting to fix, and
+// retrying it for minutes would only delay the message that says so. EAI_AGAIN is DNS saying
+// "temporary failure".
+const CONNECTION = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
 
 /** The table: the only errors offsite retries. */
 export const RETRY_TABLE: readonly RetryRule[] = [
@@ -56,8 +71,9 @@ export const RETRY_TABLE: readonly RetryRule[] = [
   },
   {
     kind: 'connection',
-    source: 'connection resets and timeouts (Node socket errors, the SDK TimeoutError)',
-    matches: (e) => CONNECTION.has(e.code ?? '') || e.name === 'TimeoutError',
+    source: 'connection resets and timeouts (Node socket errors, "socket hang up", the SDK TimeoutError)',
+    matches: (e) =>
+      CONNECTION.has(e.code ?? '') || e.name === 'TimeoutError' || e.message === 'socket hang up',
   },
   {
     kind: 'warming-up',
@@ -99,9 +115,17 @@ export interface RetryOptions {
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
+  /** Narrows the table for one call (e.g. only 'throttled' for a request that is not idempotent). */
+  only?: readonly RetryKind[];
   /** Called before each wait (for a log line). */
   onRetry?: (info: { attempt: number; kind: RetryKind; delayMs: number; error: unknown }) => void;
 }
+
+/** How an adapter retries one call; tests shorten the waits (never the table). */
+export type AdapterRetry = Pick<RetryOptions, 'deadlineMs' | 'baseMs' | 'maxDelayMs'>;
+
+/** An adapter keeps retrying one call for two minutes before the error stands. */
+export const ADAPTER_RETRY: AdapterRetry = { deadlineMs: 120_000 };
 
 /** Runs `fn`, retrying errors of the table with jittered backoff until the deadline; others throw at once. */
 export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions): Promise<T> {
@@ -115,7 +139,7 @@ export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions): Pr
       return await fn();
     } catch (error) {
       const kind = opts.signal?.aborted ? null : retryKind(error);
-      if (!kind) throw error;
+      if (!kind || (opts.only && !opts.only.includes(kind))) throw error;
       const left = deadline - now();
       if (left <= 0) throw error;
       const delayMs = Math.min(backoffMs(attempt, base, random), left);

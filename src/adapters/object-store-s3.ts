@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { callFailed } from '../classify/classify-error.ts';
 import type { ObjectStore, PutOptions, StoredObject } from '../pipeline/ports.ts';
+import { ADAPTER_RETRY, type AdapterRetry, withRetry } from '../retry.ts';
 
 // Every object offsite writes is one PUT: packs are at most store.chunking.packSize (256 MiB),
 // manifests, records, reports and locks are buffers built in memory. There is no multipart path:
@@ -59,6 +60,8 @@ export interface S3StoreOptions {
   objectLock?: ObjectLockSettings;
   /** The clock retention dates are computed from. */
   now?: () => Date;
+  /** How each request is retried (src/retry.ts); tests shorten the waits. */
+  retry?: AdapterRetry;
 }
 
 function lockParams(lock: ObjectLockSettings | undefined, now: Date) {
@@ -78,6 +81,13 @@ export function createS3Store(
 ): ObjectStore {
   const now = opts.now ?? (() => new Date());
   const lock = opts.objectLock;
+  const retry = opts.retry ?? ADAPTER_RETRY;
+  /**
+   * One request, retried by the table (503 SlowDown, 500, resets). A get is retried until its
+   * answer starts: the body stream it returns is never re-read from the middle.
+   */
+  const request = <T>(signal: AbortSignal | undefined, call: (s?: AbortSignal) => Promise<T>) =>
+    withRetry(() => withRequestSignal(signal, call), { ...retry, signal });
   const at = endpoint ? ` at ${endpoint}` : '';
   const urlOf = (key: string) => `s3://${bucket}/${key}${at}`;
   // Every failure names the call and the object, and says why in plain words (src/classify-error.ts).
@@ -92,7 +102,7 @@ export function createS3Store(
     },
     async head(key, signal) {
       try {
-        const out = await withRequestSignal(signal, (abortSignal) =>
+        const out = await request(signal, (abortSignal) =>
           client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }),
         );
         return { key, size: out.ContentLength ?? 0 };
@@ -103,7 +113,7 @@ export function createS3Store(
     },
     async get(key, signal, range) {
       const Range = range ? `bytes=${range.offset}-${range.offset + range.length - 1}` : undefined;
-      const out = await withRequestSignal(signal, (abortSignal) =>
+      const out = await request(signal, (abortSignal) =>
         client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range }), { abortSignal }),
       ).catch(failed('reading', key));
       return out.Body as Readable;
@@ -115,7 +125,7 @@ export function createS3Store(
       return nextFolders(prefix, signal).catch(failed('listing', prefix));
     },
     async delete(key, signal) {
-      await withRequestSignal(signal, (abortSignal) =>
+      await request(signal, (abortSignal) =>
         client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }),
       ).catch(failed('deleting', key));
     },
@@ -139,15 +149,20 @@ export function createS3Store(
     // Content-MD5 (not the SDK's x-amz-checksum-*, which B2 rejects): B2 needs it with Object
     // Lock headers, and it makes the store refuse a body damaged on the way.
     const md5 = createHash('md5').update(data).digest('base64');
-    const command = new PutObjectCommand({
-      Bucket: bucket,
-      Key: key,
-      Body: data,
-      ContentLength: data.length,
-      ContentMD5: md5,
-      ...lockParams(putLock, now()),
-    });
-    await withRequestSignal(signal, (abortSignal) => client.send(command, { abortSignal }));
+    // A new command per attempt: the SDK's middleware may annotate the one it sends.
+    await request(signal, (abortSignal) =>
+      client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: data,
+          ContentLength: data.length,
+          ContentMD5: md5,
+          ...lockParams(putLock, now()),
+        }),
+        { abortSignal },
+      ),
+    );
   }
 
   // The folders under a prefix by skipping from one to the next: one key per request, each
@@ -157,7 +172,7 @@ export function createS3Store(
     const found: string[] = [];
     let marker: string | undefined;
     while (found.length < MAX_FOLDERS) {
-      const page = await withRequestSignal(signal, (abortSignal) =>
+      const page = await request(signal, (abortSignal) =>
         client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker, MaxKeys: 1 }), {
           abortSignal,
         }),
@@ -181,7 +196,7 @@ export function createS3Store(
     const out: StoredObject[] = [];
     let marker: string | undefined;
     for (;;) {
-      const page = await withRequestSignal(signal, (abortSignal) =>
+      const page = await request(signal, (abortSignal) =>
         client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker }), {
           abortSignal,
         }),
@@ -197,7 +212,7 @@ export function createS3Store(
     store.extendRetention = async (key, until, signal) => {
       try {
         // Read first: a lock can only be lengthened, and one that is long enough needs no write.
-        const current = await withRequestSignal(signal, (abortSignal) =>
+        const current = await request(signal, (abortSignal) =>
           client.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: key }), { abortSignal }),
         ).catch((err: unknown) => {
           if ((err as { name?: string }).name === 'NoSuchObjectLockConfiguration') return null;
@@ -207,7 +222,7 @@ export function createS3Store(
         if (retention?.RetainUntilDate && retention.RetainUntilDate >= until) return 'already';
         // The configured mode, except that a compliance lock stays one (it cannot be weakened).
         const Mode = retention?.Mode === 'COMPLIANCE' ? 'COMPLIANCE' : lockParams(lock, now()).ObjectLockMode;
-        await withRequestSignal(signal, (abortSignal) =>
+        await request(signal, (abortSignal) =>
           client.send(
             new PutObjectRetentionCommand({
               Bucket: bucket,

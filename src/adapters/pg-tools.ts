@@ -1,5 +1,5 @@
 import { access, readdir } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { type ExecaError, execa } from 'execa';
 import { OffsiteError } from '../errors.ts';
 import type { PgDumpOptions, PgRestoreOptions, PgTarget, PgTools } from '../pipeline/ports.ts';
@@ -105,6 +105,23 @@ function toolError(code: 'DUMP_FAILED' | 'PG_RESTORE_FAILED', tool: string, err:
   return new OffsiteError(code, `${tool} ${how}${stderr ? `:\n${stderr}` : ''}`, { cause: err });
 }
 
+/**
+ * pg_dump's "No space left on device" as the error it is: a precondition of this machine (exit 3),
+ * naming the directory that filled up (under workDir) and what to do, not "pg_dump exited 1".
+ */
+function diskFull(err: unknown, outDir: string): OffsiteError | null {
+  const stderr = String((err as ExecaError).stderr ?? '');
+  if (!/No space left on device|Disk quota exceeded/i.test(stderr)) return null;
+  return new OffsiteError(
+    'DISK_FULL',
+    `pg_dump ran out of disk space writing the dump to ${outDir} (the pipeline's workDir): no space left on that file system`,
+    {
+      hint: `free space on the file system of ${dirname(outDir)}, or point workDir at one with room for a whole uncompressed dump (about the database's size on disk)`,
+      cause: err,
+    },
+  );
+}
+
 /** psql beside pg_dump, else the first on PATH or in /usr/lib/postgresql (any version copies out). */
 async function findPsql(toolsDir: string): Promise<string> {
   for (const dir of [toolsDir, ...(await candidateDirs(undefined))]) {
@@ -144,7 +161,7 @@ function pgToolsAt(tools: ToolDir): PgTools {
           cancelSignal: opts.signal,
         }),
       ).catch((err) => {
-        throw toolError('DUMP_FAILED', 'pg_dump', err);
+        throw diskFull(err, opts.outDir) ?? toolError('DUMP_FAILED', 'pg_dump', err);
       });
     },
     async restore(opts: PgRestoreOptions) {

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { callFailed } from '../classify/classify-error.ts';
 import type { InstanceInfo, RdsPort, RestoreRequest, SnapshotInfo, SnapshotType } from '../pipeline/ports.ts';
+import { ADAPTER_RETRY, type AdapterRetry, SDK_MAX_ATTEMPTS, withRetry } from '../retry.ts';
 
 /** Where RDS is and whose credentials to use (none: the SDK's default chain). */
 export interface RdsAdapterOptions {
@@ -33,15 +34,16 @@ function failed(call: string): (err: unknown) => never {
 
 /**
  * What every temporary instance is created with, whichever restore makes it: explicit, because
- * AWS defaults differ by VPC — private, in the configured network, no backups, easy to delete,
- * tagged as offsite's.
+ * AWS defaults differ by VPC — private (public only when the pipeline spells out
+ * network.publicAccess: true), in the configured network, no backups, easy to delete, tagged as
+ * offsite's. Security groups are only named, never created or changed: offsite has no EC2 client.
  */
 function privateInstanceParams(req: Omit<RestoreRequest, 'snapshotId'>) {
   return {
     DBInstanceClass: req.instanceClass,
     DBSubnetGroupName: req.subnetGroup,
     VpcSecurityGroupIds: req.securityGroupIds,
-    PubliclyAccessible: false,
+    PubliclyAccessible: req.publiclyAccessible === true,
     MultiAZ: false,
     BackupRetentionPeriod: 0,
     DeletionProtection: false,
@@ -67,14 +69,18 @@ function toInstance(i: DBInstance): InstanceInfo {
 }
 
 /** The RDS port on the AWS SDK (real RDS, or the local emulator through `endpoint`). */
-export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
+export function createRdsAdapter(opts: RdsAdapterOptions, retry: AdapterRetry = ADAPTER_RETRY): RdsPort {
   const client = new RDSClient({
     region: opts.region,
     ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
     ...(opts.profile ? { profile: opts.profile } : {}),
-    // RDS throttles describe calls under load; the SDK retries with jittered backoff.
-    maxAttempts: 8,
+    // RDS throttles under load: the retry table (src/retry.ts) rides it out, bounded by time; the
+    // SDK itself makes at most one quick second try per attempt.
+    maxAttempts: SDK_MAX_ATTEMPTS,
   });
+  /** One RDS request, retried by the table. A restore is retried only when throttled: RDS did not act on it. */
+  const send = <T>(call: () => Promise<T>, signal: AbortSignal | undefined, restore = false) =>
+    withRetry(call, { ...retry, signal, ...(restore ? { only: ['throttled'] as const } : {}) });
   return {
     async listSnapshots(instanceId, types, signal) {
       const out: SnapshotInfo[] = [];
@@ -83,17 +89,19 @@ export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
       for (const type of types) {
         let marker: string | undefined;
         do {
-          const page = await client
-            .send(
-              new DescribeDBSnapshotsCommand({
-                DBInstanceIdentifier: instanceId,
-                SnapshotType: type,
-                Marker: marker,
-                MaxRecords: 100,
-              }),
-              { abortSignal: signal },
-            )
-            .catch(failed(`DescribeDBSnapshots (${type} snapshots of ${instanceId})`));
+          const page = await send(
+            () =>
+              client.send(
+                new DescribeDBSnapshotsCommand({
+                  DBInstanceIdentifier: instanceId,
+                  SnapshotType: type,
+                  Marker: marker,
+                  MaxRecords: 100,
+                }),
+                { abortSignal: signal },
+              ),
+            signal,
+          ).catch(failed(`DescribeDBSnapshots (${type} snapshots of ${instanceId})`));
           for (const s of page.DBSnapshots ?? []) {
             if (!s.DBSnapshotIdentifier || !s.SnapshotCreateTime) continue;
             out.push({
@@ -112,53 +120,66 @@ export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
     },
 
     async restoreFromSnapshot(req, signal) {
-      await client
-        .send(
-          new RestoreDBInstanceFromDBSnapshotCommand({
-            DBInstanceIdentifier: req.instanceId,
-            DBSnapshotIdentifier: req.snapshotId,
-            ...privateInstanceParams(req),
-          }),
-          { abortSignal: signal },
-        )
-        .catch(failed(`RestoreDBInstanceFromDBSnapshot (${req.snapshotId} to ${req.instanceId})`));
+      await send(
+        () =>
+          client.send(
+            new RestoreDBInstanceFromDBSnapshotCommand({
+              DBInstanceIdentifier: req.instanceId,
+              DBSnapshotIdentifier: req.snapshotId,
+              ...privateInstanceParams(req),
+            }),
+            { abortSignal: signal },
+          ),
+        signal,
+        true,
+      ).catch(failed(`RestoreDBInstanceFromDBSnapshot (${req.snapshotId} to ${req.instanceId})`));
     },
 
     async restoreToPointInTime(req, signal) {
       const when =
         req.restoreTime === 'latest' ? 'its latest restorable time' : req.restoreTime.toISOString();
-      await client
-        .send(
-          new RestoreDBInstanceToPointInTimeCommand({
-            SourceDBInstanceIdentifier: req.sourceInstanceId,
-            TargetDBInstanceIdentifier: req.instanceId,
-            ...(req.restoreTime === 'latest'
-              ? { UseLatestRestorableTime: true }
-              : { RestoreTime: req.restoreTime }),
-            // The same private, backup-less, deletable instance as a snapshot restore.
-            ...privateInstanceParams(req),
-          }),
-          { abortSignal: signal },
-        )
-        .catch(
-          failed(`RestoreDBInstanceToPointInTime (${req.sourceInstanceId} at ${when} to ${req.instanceId})`),
-        );
+      await send(
+        () =>
+          client.send(
+            new RestoreDBInstanceToPointInTimeCommand({
+              SourceDBInstanceIdentifier: req.sourceInstanceId,
+              TargetDBInstanceIdentifier: req.instanceId,
+              ...(req.restoreTime === 'latest'
+                ? { UseLatestRestorableTime: true }
+                : { RestoreTime: req.restoreTime }),
+              // The same private, backup-less, deletable instance as a snapshot restore.
+              ...privateInstanceParams(req),
+            }),
+            { abortSignal: signal },
+          ),
+        signal,
+        true,
+      ).catch(
+        failed(`RestoreDBInstanceToPointInTime (${req.sourceInstanceId} at ${when} to ${req.instanceId})`),
+      );
     },
 
     async restoreWindow(sourceInstanceId, signal) {
       // RDS shows the latest restorable time on the instance, and the earliest nowhere but on its
       // automated backups (the oldest one's restore window).
       const [instances, backups] = await Promise.all([
-        client
-          .send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: sourceInstanceId }), {
-            abortSignal: signal,
-          })
-          .catch(failed(`DescribeDBInstances (${sourceInstanceId}, its latest restorable time)`)),
-        client
-          .send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: sourceInstanceId }), {
-            abortSignal: signal,
-          })
-          .catch(failed(`DescribeDBInstanceAutomatedBackups (${sourceInstanceId}, its restore window)`)),
+        send(
+          () =>
+            client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: sourceInstanceId }), {
+              abortSignal: signal,
+            }),
+          signal,
+        ).catch(failed(`DescribeDBInstances (${sourceInstanceId}, its latest restorable time)`)),
+        send(
+          () =>
+            client.send(
+              new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: sourceInstanceId }),
+              {
+                abortSignal: signal,
+              },
+            ),
+          signal,
+        ).catch(failed(`DescribeDBInstanceAutomatedBackups (${sourceInstanceId}, its restore window)`)),
       ]);
       const earliest = (backups.DBInstanceAutomatedBackups ?? [])
         .map((b) => b.RestoreWindow?.EarliestTime)
@@ -172,9 +193,13 @@ export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
       const out: InstanceInfo[] = [];
       let marker: string | undefined;
       do {
-        const page = await client
-          .send(new DescribeDBInstancesCommand({ Marker: marker, MaxRecords: 100 }), { abortSignal: signal })
-          .catch(failed('DescribeDBInstances (listing instances to reap)'));
+        const page = await send(
+          () =>
+            client.send(new DescribeDBInstancesCommand({ Marker: marker, MaxRecords: 100 }), {
+              abortSignal: signal,
+            }),
+          signal,
+        ).catch(failed('DescribeDBInstances (listing instances to reap)'));
         for (const i of page.DBInstances ?? []) out.push(toInstance(i));
         marker = page.Marker;
       } while (marker);
@@ -183,9 +208,13 @@ export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
 
     async describeInstance(instanceId, signal) {
       try {
-        const out = await client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }), {
-          abortSignal: signal,
-        });
+        const out = await send(
+          () =>
+            client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }), {
+              abortSignal: signal,
+            }),
+          signal,
+        );
         const found = out.DBInstances?.[0];
         return found ? toInstance(found) : null;
       } catch (err) {
@@ -196,25 +225,31 @@ export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
     },
 
     async setMasterPassword(instanceId, password, signal) {
-      await client
-        .send(
-          new ModifyDBInstanceCommand({
-            DBInstanceIdentifier: instanceId,
-            MasterUserPassword: password,
-            ApplyImmediately: true,
-          }),
-          {
-            abortSignal: signal,
-          },
-        )
-        .catch(failed(`ModifyDBInstance (a new master password for ${instanceId})`));
+      await send(
+        () =>
+          client.send(
+            new ModifyDBInstanceCommand({
+              DBInstanceIdentifier: instanceId,
+              MasterUserPassword: password,
+              ApplyImmediately: true,
+            }),
+            {
+              abortSignal: signal,
+            },
+          ),
+        signal,
+      ).catch(failed(`ModifyDBInstance (a new master password for ${instanceId})`));
     },
 
     async describeSubnetGroup(name, signal) {
       try {
-        const out = await client.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name }), {
-          abortSignal: signal,
-        });
+        const out = await send(
+          () =>
+            client.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: name }), {
+              abortSignal: signal,
+            }),
+          signal,
+        );
         const found = out.DBSubnetGroups?.[0];
         if (!found) return null;
         return {
@@ -230,13 +265,17 @@ export function createRdsAdapter(opts: RdsAdapterOptions): RdsPort {
 
     async deleteInstance(instanceId, signal) {
       try {
-        await client.send(
-          new DeleteDBInstanceCommand({
-            DBInstanceIdentifier: instanceId,
-            SkipFinalSnapshot: true,
-            DeleteAutomatedBackups: true,
-          }),
-          { abortSignal: signal },
+        await send(
+          () =>
+            client.send(
+              new DeleteDBInstanceCommand({
+                DBInstanceIdentifier: instanceId,
+                SkipFinalSnapshot: true,
+                DeleteAutomatedBackups: true,
+              }),
+              { abortSignal: signal },
+            ),
+          signal,
         );
         return 'started';
       } catch (err) {

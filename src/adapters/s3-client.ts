@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SDK_MAX_ATTEMPTS } from '../retry.ts';
 
 /** Connection settings for an S3-compatible store (Backblaze B2, s3rver in tests, AWS S3). */
 export interface S3ClientOptions {
@@ -18,11 +19,11 @@ export interface S3ClientOptions {
 }
 
 /**
- * Attempts per request by default. B2 answers 500/503 (`SlowDown`) as a matter of routine when a
- * storage pod is busy; the SDK's default of 3 turns a few of those in a row into a failed nightly
- * upload. With jittered exponential backoff capped at 20 s, 8 attempts ride out about a minute.
+ * Attempts per request the SDK makes by itself. B2 answers 500/503 (`SlowDown`) as a matter of
+ * routine when a storage pod is busy; the store adapter retries those through the retry table
+ * (src/retry.ts), bounded by time, so the SDK only makes one quick second try of its own.
  */
-export const DEFAULT_MAX_ATTEMPTS = 8;
+export const DEFAULT_MAX_ATTEMPTS = SDK_MAX_ATTEMPTS;
 
 /** Creates the S3 client the product uses for every object-store call; the only place one is built. */
 export function createS3Client(opts: S3ClientOptions): S3Client {

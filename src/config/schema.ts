@@ -120,6 +120,12 @@ export const pipelineSchema = z.strictObject({
   metrics: metricsSchema.optional(),
   /** Alerts outside AWS: webhooks, email, a heartbeat URL (config/notify-schema.ts). */
   notify: notifySchema.optional(),
+  /**
+   * Where this machine is relative to the temporary instance's VPC. `publicAccess: true` (a
+   * runner outside the VPC) makes the temporary instance PubliclyAccessible, still only in the
+   * configured subnet group and security groups, and every report carries a warning.
+   */
+  network: z.strictObject({ publicAccess: z.boolean().default(false) }).default({ publicAccess: false }),
   /** Local directories for reports and per-run work files. */
   reportDir: z.string().default('.offsite/reports'),
   workDir: z.string().default('.offsite/work'),

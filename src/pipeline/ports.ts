@@ -40,6 +40,8 @@ export interface RestoreRequest {
   subnetGroup: string | undefined;
   securityGroupIds: string[];
   tags: Record<string, string>;
+  /** network.publicAccess: true, spelled out in the pipeline; otherwise the instance is private. */
+  publiclyAccessible?: boolean;
 }
 
 /** The parameters of a private temporary restore of the source as it was at a point in time. */

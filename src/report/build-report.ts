@@ -1,4 +1,5 @@
 import packageJson from '../../package.json' with { type: 'json' };
+import { networkWarnings } from '../config/network.ts';
 import type { RunContext } from '../pipeline/run-context.ts';
 import type { StagesOutcome } from '../pipeline/run-pipeline.ts';
 import { outOfScope } from '../verify/coverage.ts';
@@ -99,6 +100,7 @@ export function buildRunReport(
     reports: ctx.reportPaths,
     error: errors[0] ?? null,
     errors,
+    warnings: networkWarnings(ctx.config),
   };
   return runReportSchema.parse(report);
 }

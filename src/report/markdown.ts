@@ -59,6 +59,7 @@ export function renderMarkdown(r: RunReport, opts: { fullReport?: string } = {})
     lines.push(`**Failed in \`${r.error.stage}\`** (${r.error.code}): ${r.error.message}`, '');
     if (r.error.hint) lines.push(`→ ${r.error.hint}`, '');
   }
+  for (const w of r.warnings ?? []) lines.push(`> ⚠️ **Warning**: ${w}`, '');
   const failing = [...r.checks, ...r.anomalies].filter((c) => c.status === 'failed');
   for (const c of failing) lines.push(`- ❌ **${c.name}**: ${c.summary}`);
   if (failing.length > 0) lines.push('');

@@ -204,6 +204,8 @@ export const runReportSchema = z.object({
   notifications: z.array(notificationReport).optional(),
   error: errorReport.nullable(),
   errors: z.array(errorReport),
+  /** What a reviewer must know about how the run was made (a public temporary instance). */
+  warnings: z.array(z.string()).optional(),
 });
 
 /** The outcome of one run (see runReportSchema). */
@@ -257,4 +259,6 @@ export const RUN_REPORT_FIELDS: Record<keyof RunReport, string> = {
     'The alerts of `notify:` (webhooks, email, heartbeat pings): where each went (without secrets), sent or failed, after how many attempts. Recorded in the local JSON report and --json output; the copy in the store is written before they are sent.',
   error: "The run's first error (stage, code, message, hint), or null.",
   errors: 'Every error of the run, the first one first: a teardown failure never hides the original error.',
+  warnings:
+    'What a reviewer must know about how the run was made: a temporary instance made publicly accessible (network.publicAccess). Absent or empty when nothing.',
 };

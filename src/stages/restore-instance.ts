@@ -1,5 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import { failureOf, toOffsiteError } from '../classify/classify-error.ts';
+import { networkWarnings } from '../config/network.ts';
 import { OffsiteError } from '../errors.ts';
 import type { InstanceInfo, PgTarget } from '../pipeline/ports.ts';
 import type { RunContext } from '../pipeline/run-context.ts';
@@ -51,7 +52,9 @@ export const restoreStage: StageDefinition = {
       subnetGroup: temp.subnetGroup,
       securityGroupIds: temp.securityGroupIds,
       tags,
+      publiclyAccessible: ctx.config.network.publicAccess,
     };
+    for (const warning of networkWarnings(ctx.config)) ctx.log.warn({ instance: id }, warning);
     if (snapshot.pointInTime) {
       const restoreTime = snapshot.pointInTime.latest ? 'latest' : snapshot.createdAt;
       await ctx.deps.rds.restoreToPointInTime(
@@ -146,7 +149,8 @@ async function connectFailure(
           `RDS made the instance, but this machine cannot connect to it: the security groups ` +
           `(source.tempInstance.securityGroupIds) must admit this machine on port ${port}` +
           `${mine.length > 0 ? ` (its addresses: ${mine.join(', ')}; or its NAT's public address)` : ''}, ` +
-          `and a route must lead from here to the VPC of source.tempInstance.subnetGroup (same VPC, peering or VPN, with DNS resolving the endpoint)`,
+          `and a route must lead from here to the VPC of source.tempInstance.subnetGroup (same VPC, peering or VPN, with DNS resolving the endpoint)` +
+          `${ctx.config.network.publicAccess ? '' : '; a machine outside the VPC needs network.publicAccess: true in the pipeline (the instance then gets a public address)'}`,
         cause: err,
       },
     );

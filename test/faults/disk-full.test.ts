@@ -40,13 +40,18 @@ afterAll(async () => {
 });
 
 it.skipIf(!mounted)(
-  `the work directory's disk full during the dump: exit 1 naming it, the instance deleted${mounted ? '' : ' (skipped: mount -t tmpfs refused here)'}`,
+  `the work directory's disk full during the dump: exit 3 naming the directory and the fix, the instance deleted${mounted ? '' : ' (skipped: mount -t tmpfs refused here)'}`,
   async () => {
     const before = (await manifests(world)).length;
     const file = demoPipelineWith(dir, { workDir: join(mountPoint, 'work') }, 'disk-full.yaml');
     const run = await runCli(['run', file, '--json'], world.env());
-    await expectPromisesKept(world, run, 1, /offsite: dump DUMP_FAILED[\s\S]*No space left on device/);
-    expect(run.report?.error?.code).toBe('DUMP_FAILED');
+    // Exit 3 (a precondition of this machine), naming the directory that filled up and the fix.
+    const workDir = join(mountPoint, 'work');
+    await expectPromisesKept(world, run, 3, /offsite: dump DISK_FULL[^\n]*out of disk space/);
+    expect(run.report?.error?.code).toBe('DISK_FULL');
+    expect(run.report?.error?.message).toContain(workDir);
+    expect(run.report?.error?.hint).toMatch(/free space[^\n]*point workDir at one with room/);
+    expect(run.stderr).toMatch(/point workDir at one with room for a whole uncompressed dump/);
     expect(await manifests(world)).toHaveLength(before);
   },
   240_000,

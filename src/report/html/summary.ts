@@ -147,7 +147,8 @@ export function renderAttention(r: RunReport): string {
     items.some((i) => i.status === 'failed') ? ['VERIFY_MISMATCH', 'ANOMALY_DETECTED'] : [],
   );
   const errors = r.errors.filter((e) => !explained.has(e.code));
-  if (items.length === 0 && errors.length === 0) {
+  const warnings = r.warnings ?? [];
+  if (items.length === 0 && errors.length === 0 && warnings.length === 0) {
     const first = r.anomalies.find((a) => a.name === BASELINE_NOTE)?.status === 'skipped';
     return `<h2>Needs attention</h2><p class="allgood">Nothing: every check passed${first ? ' (the first backup: nothing to compare with yet)' : ' and no anomalies since the previous backup'}.</p>`;
   }
@@ -155,6 +156,9 @@ export function renderAttention(r: RunReport): string {
     (e) =>
       `<li class="failed" data-error="${esc(e.code)}"><span class="pill failed">failed</span> <span class="what">${esc(e.stage)}</span> <span class="muted">(${esc(e.code)})</span><br>${esc(e.message)}${e.hint ? `<br><span class="hint">→ ${esc(e.hint)}</span>` : ''}</li>`,
   );
+  for (const w of warnings) {
+    lis.push(`<li class="warned" data-warning><span class="pill warned">warning</span> ${esc(w)}</li>`);
+  }
   for (const i of items) {
     lis.push(
       `<li class="${esc(i.status)}" data-check="${esc(i.name)}"><span class="pill ${esc(i.status)}">${esc(i.status)}</span> <span class="what">${esc(i.name)}</span> <span class="muted">(${esc(i.kind)})</span><br>${esc(i.summary)}</li>`,

@@ -53,6 +53,12 @@ export interface B2Proxy {
   setResetRate(rate: number): void;
   /** Connections reset so far. */
   resets(): number;
+  /**
+   * A burst: the next `count` requests whose "METHOD /path" matches `match` (any, when omitted)
+   * are answered 503 SlowDown or 500 InternalError instead of forwarded, or have their connection
+   * reset ('reset'). Deterministic, unlike the rates.
+   */
+  failNext(count: number, how: 503 | 500 | 'reset', match?: RegExp): void;
   stop(): Promise<void>;
 }
 
@@ -93,6 +99,7 @@ export async function startB2Proxy(opts: B2ProxyOptions): Promise<B2Proxy> {
   let denyWrites: RegExp | null = null;
   let resetRate = 0;
   let resets = 0;
+  let burst: { left: number; how: 503 | 500 | 'reset'; match: RegExp | undefined } | undefined;
   const requests: ProxiedRequest[] = [];
   const forbidden: B2Proxy['forbidden'] = [];
   const agent = new http.Agent({ keepAlive: true });
@@ -138,6 +145,21 @@ export async function startB2Proxy(opts: B2ProxyOptions): Promise<B2Proxy> {
       record(400);
       req.resume();
       xmlError(res, 400, 'InvalidRequest', 'Content-MD5 is required with Object Lock parameters');
+      return;
+    }
+    if (burst && burst.left > 0 && (!burst.match || burst.match.test(`${method} ${url.split('?')[0]}`))) {
+      burst.left--;
+      if (burst.how === 'reset') {
+        resets++;
+        record(0);
+        req.socket.destroy();
+      } else {
+        if (burst.how === 503) slowDowns++;
+        record(burst.how);
+        req.resume();
+        if (burst.how === 503) xmlError(res, 503, 'SlowDown', 'Please reduce your request rate.');
+        else xmlError(res, 500, 'InternalError', 'An internal error occurred. Please try again.');
+      }
       return;
     }
     if (resetRate > 0 && random() < resetRate) {
@@ -274,6 +296,9 @@ export async function startB2Proxy(opts: B2ProxyOptions): Promise<B2Proxy> {
       resetRate = r;
     },
     resets: () => resets,
+    failNext: (count, how, match) => {
+      burst = { left: count, how, match };
+    },
     stop: () => {
       stopping ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
