@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { anomaliesSchema } from './anomalies-schema.ts';
+import { costsSchema } from './costs-schema.ts';
 import { envName } from './env-name.ts';
 import { instanceClass, securityGroupId } from './field-formats.ts';
 import { notifySchema } from './notify-schema.ts';
@@ -126,6 +127,8 @@ export const pipelineSchema = z.strictObject({
    * configured subnet group and security groups, and every report carries a warning.
    */
   network: z.strictObject({ publicAccess: z.boolean().default(false) }).default({ publicAccess: false }),
+  /** Prices the report states the run's cost in (config/costs-schema.ts); defaults: RDS's and B2's published. */
+  costs: costsSchema.default(() => costsSchema.parse({})),
   /** Local directories for reports and per-run work files. */
   reportDir: z.string().default('.offsite/reports'),
   workDir: z.string().default('.offsite/work'),

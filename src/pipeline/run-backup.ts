@@ -7,6 +7,7 @@ import type { PipelineConfig } from '../config/schema.ts';
 import { createRunNotifier, NO_NOTIFICATIONS, type RunNotifier } from '../notify/notify-run.ts';
 import { reportHtmlKey } from '../report/history.ts';
 import type { RunReport } from '../report/run-report.ts';
+import { countingRequests } from '../report/store-requests.ts';
 import { anomaliesStage } from '../stages/anomalies.ts';
 import { dumpStage } from '../stages/dump.ts';
 import { locateStage } from '../stages/locate-snapshot.ts';
@@ -134,11 +135,13 @@ async function withNotifications(
 
 async function runUnderLock(
   config: PipelineConfig,
-  deps: Deps,
+  uncounted: Deps,
   log: Log,
   opts: RunOptions,
   run: { runId: string; startedAt: Date },
 ): Promise<RunReport> {
+  // Every store request of the run, counted for the cost in its report.
+  const deps: Deps = { ...uncounted, store: countingRequests(uncounted.store) };
   const { runId } = run;
   // First of all: two runs of one pipeline would make two instances of one snapshot and share
   // one chunk-index cache.

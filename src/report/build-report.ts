@@ -3,13 +3,19 @@ import { networkWarnings } from '../config/network.ts';
 import type { RunContext } from '../pipeline/run-context.ts';
 import type { StagesOutcome } from '../pipeline/run-pipeline.ts';
 import { outOfScope } from '../verify/coverage.ts';
+import { type CostInputs, runCost } from './cost.ts';
 import { type RunReport, runReportSchema } from './run-report.ts';
+import { requestCountsOf } from './store-requests.ts';
 
 /** The offsite version written into every report and manifest: package.json's, wherever it is installed. */
 export const OFFSITE_VERSION: string = packageJson.version;
 
 /** What the report stage works out itself, from the stored history (see src/stages/report.ts). */
-export type ReportExtras = Partial<Pick<RunReport, 'changes'>>;
+export interface ReportExtras {
+  changes?: RunReport['changes'];
+  /** The store's size at the oldest run of the last 30 days, for the cost trend. */
+  storeEarlier?: CostInputs['earlier'];
+}
 
 /** Builds the RunReport from what the stages recorded. Pure: no I/O. */
 export function buildRunReport(
@@ -74,9 +80,28 @@ export function buildRunReport(
     restoreTest: ctx.restoreTest ?? null,
     dump: ctx.dump ? { bytes: ctx.dump.bytes, files: ctx.dump.files.length } : null,
     anomalies: ctx.anomalies,
-    ...extras,
+    ...(extras.changes !== undefined && { changes: extras.changes }),
     backup: ctx.backup?.published ? { ...ctx.backup, location: ctx.deps.store.location } : null,
     store: ctx.storeStats ?? null,
+    cost: runCost(
+      {
+        instance: instance
+          ? {
+              instanceClass: ctx.config.source.tempInstance.instanceClass ?? null,
+              lifetimeMs: Math.max(
+                0,
+                (instance.deletedAt ?? finishedAt).getTime() - instance.createdAt.getTime(),
+              ),
+            }
+          : null,
+        requests: requestCountsOf(ctx.deps.store),
+        storeKind: ctx.config.store.kind,
+        storedBytes: ctx.storeStats?.totalBytes ?? null,
+        uploadedBytes: ctx.backup?.bytesUploaded ?? 0,
+        earlier: extras.storeEarlier ?? null,
+      },
+      ctx.config.costs,
+    ),
     reaped: ctx.reaped ?? [],
     coverage: facts?.coverage
       ? {

@@ -1,5 +1,6 @@
 import { BASELINE_NOTE } from './anomalies.ts';
 import { changeLines } from './changes.ts';
+import { costLines } from './cost.ts';
 import { coverageLines } from './coverage-lines.ts';
 import { counted } from './format.ts';
 import type { CheckReport, RunReport } from './run-report.ts';
@@ -83,6 +84,7 @@ export function renderMarkdown(r: RunReport, opts: { fullReport?: string } = {})
   if (r.restoreTest) lines.push(`- Restore time (RTO of this backup): ${seconds(r.restoreTest.durationMs)}`);
   if (r.restoreTest?.scratchServer) lines.push(`- Scratch server: ${r.restoreTest.scratchServer}`);
   lines.push(`- Duration: ${seconds(r.durationMs)}`);
+  if (r.cost) for (const line of costLines(r.cost)) lines.push(`- Cost, ${line}`);
   if (r.checks.length > 0) {
     lines.push('', '| check | status | summary |', '|---|---|---|');
     for (const c of urgentFirst(r.checks))

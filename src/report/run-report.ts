@@ -69,6 +69,47 @@ const tableChange = z.object({
   current: z.number().int().nullable(),
 });
 
+/** Request counts by B2's transaction classes. */
+const requestCounts = z.object({
+  classA: z.number().int().nonnegative(),
+  classB: z.number().int().nonnegative(),
+  classC: z.number().int().nonnegative(),
+});
+
+/** What the run cost and what the store costs a month, in US dollars (src/report/cost.ts). */
+const costReport = z.object({
+  currency: z.literal('USD'),
+  /** This run's own cost: the temporary instance and the store requests (unpriced parts count 0). */
+  run: z.number().nonnegative(),
+  instance: z
+    .object({
+      /** null: the snapshot's class, which offsite does not know (set source.tempInstance.instanceClass). */
+      class: z.string().nullable(),
+      hours: z.number().nonnegative(),
+      /** With RDS's 10-minute minimum. */
+      billedHours: z.number().nonnegative(),
+      pricePerHour: z.number().nullable(),
+      /** pipeline: costs.instanceHourly; default: the built-in list; null: no price for the class. */
+      priceFrom: z.enum(['pipeline', 'default']).nullable(),
+      cost: z.number().nullable(),
+    })
+    .nullable(),
+  /** Store requests of the run (the stored copy misses its own upload: class A, free on B2); cost null on a directory store. */
+  requests: requestCounts.extend({ cost: z.number().nullable() }).nullable(),
+  storage: z.object({
+    /** The store's total after the run (null: unknown, nothing was published). */
+    storedBytes: z.number().int().nullable(),
+    uploadedBytes: z.number().int().nonnegative(),
+    /** null: a directory store, no provider price. */
+    pricePerGbMonth: z.number().nullable(),
+    monthly: z.number().nullable(),
+    /** What this run's upload adds to the monthly cost. */
+    addedMonthly: z.number().nullable(),
+    /** The store at the oldest run of the last 30 days, at today's price: the trend. */
+    earlier: z.object({ date: z.string(), storedBytes: z.number().int(), monthly: z.number() }).nullable(),
+  }),
+});
+
 /** The versioned, machine-readable outcome of one run. */
 export const runReportSchema = z.object({
   schemaVersion: z.literal(1),
@@ -159,6 +200,8 @@ export const runReportSchema = z.object({
     })
     .nullable(),
   store: z.object({ totalBytes: z.number().int() }).nullable(),
+  /** What the run cost and what the store costs a month (absent in older reports). */
+  cost: costReport.optional(),
   /** Leftover temporary instances of earlier runs this run deleted before it began (absent in older reports). */
   reaped: z.array(reapedInstance).optional(),
   /**
@@ -247,6 +290,7 @@ export const RUN_REPORT_FIELDS: Record<keyof RunReport, string> = {
   backup:
     'What was published (null when nothing was): backup id, bytes read and uploaded, chunks, packs, dedup and compression ratios, its manifest key.',
   store: "The store's total size under the pipeline's prefix after this run.",
+  cost: "What the run cost in US dollars at the prices of the pipeline's `costs:` (defaults: RDS's and B2's published prices): the temporary instance's hours by class (with RDS's 10-minute minimum), the store requests by B2 class, and the store's bytes and monthly cost, now and 30 days before (the trend). An estimate: taxes, free tiers and allowances are left out.",
   reaped: 'Temporary instances of earlier, killed runs that this run deleted before it started.',
   coverage:
     'What this backup does not hold, or holds in another form: unlogged tables, materialized views, large objects, out-of-scope cluster objects, tables kept in pg_dump order.',

@@ -6,6 +6,7 @@ import type { StagesOutcome } from '../pipeline/run-pipeline.ts';
 import { BASELINE_NOTE, backupFactsOf } from '../report/anomalies.ts';
 import { buildRunReport, type ReportExtras } from '../report/build-report.ts';
 import { tableChanges } from '../report/changes.ts';
+import { storeSizeEarlier } from '../report/cost.ts';
 import { readRunHistory, reportHtmlKey } from '../report/history.ts';
 import { renderRunPage } from '../report/html/run-page.ts';
 import { renderMarkdown } from '../report/markdown.ts';
@@ -117,7 +118,10 @@ export async function writeRunReport(ctx: RunContext, outcome: StagesOutcome): P
   const toStore = reportGoesToStore(ctx);
   // Trend charts need the store; a run that never reached it renders without them.
   const history = toStore ? await earlierRuns(ctx) : [];
-  const extras: ReportExtras = { changes: await changesSincePrevious(ctx, history) };
+  const extras: ReportExtras = {
+    changes: await changesSincePrevious(ctx, history),
+    storeEarlier: storeSizeEarlier(history, ctx.startedAt),
+  };
 
   const render = (attempt: Attempt): RunReport => {
     const failed = attempt.errors.length > 0;

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { costsSchema } from '../../src/config/costs-schema.ts';
+import { runCost } from '../../src/report/cost.ts';
 import { renderIndexPage } from '../../src/report/html/index-page.ts';
 import { renderRunPage } from '../../src/report/html/run-page.ts';
 import type { RunReport } from '../../src/report/run-report.ts';
@@ -156,7 +158,11 @@ describe('the HTML report in a real browser', () => {
   });
 
   it('a quiet night after a failed one: "no anomalies" with the changes, and the failed run a cross above each chart, not a 0', async () => {
-    const history = Array.from({ length: 6 }, (_, day) => sampleReport(day));
+    // The store grows by 1 GB a night.
+    const history: RunReport[] = Array.from({ length: 6 }, (_, day) => ({
+      ...sampleReport(day),
+      store: { totalBytes: 40e9 + day * 1e9 },
+    }));
     // Night 3 failed in its first seconds: no dump, no restore test, a 2 s run.
     const early = sampleReport(6, { status: 'failed' });
     history.push({
@@ -175,6 +181,18 @@ describe('the HTML report in a real browser', () => {
     const base = sampleReport(7, { counts });
     const report: RunReport = {
       ...base,
+      store: { totalBytes: 47e9 },
+      cost: runCost(
+        {
+          instance: { instanceClass: 'db.t3.micro', lifetimeMs: 41_000 },
+          requests: { classA: 300, classB: 2000, classC: 40 },
+          storeKind: 's3',
+          storedBytes: 47e9,
+          uploadedBytes: 1e9,
+          earlier: { date: '2026-11-20', storedBytes: 40e9 },
+        },
+        costsSchema.parse({}),
+      ),
       anomalies: [
         {
           name: 'previous-backup',
@@ -206,9 +224,18 @@ describe('the HTML report in a real browser', () => {
       'app.payments: 5,100 → 5,120 (+0.4 %)',
     ]);
 
+    // The cost: this run's, and the store's per month with its trend, as tiles and a chart.
+    const runTile = page.locator('.figure', { hasText: 'Cost of this run' });
+    expect(await runTile.locator('.value').textContent()).toBe('$0.004');
+    const storeTile = page.locator('.figure', { hasText: 'Store per month' });
+    expect(await storeTile.locator('.value').textContent()).toBe('$0.28');
+    expect(await storeTile.locator('.sub').textContent()).toBe('47.00 GB · +17 % since 2026-11-20');
+    const costChart = page.locator('.chart', { hasText: 'Store cost per month' });
+    expect(await costChart.locator('.latest').textContent()).toContain('latest $0.28');
+
     // Every chart shows the failed night as one cross, drawn above every measured point.
     const charts = page.locator('.chart');
-    expect(await charts.count()).toBe(4);
+    expect(await charts.count()).toBe(5);
     for (const chart of await charts.all()) {
       expect(await chart.locator('.failed-run').count()).toBe(1);
       expect(await chart.locator('.latest').textContent()).toContain('✕ 1 failed (no value)');

@@ -10,6 +10,7 @@ import { pipelineSchema } from '../../src/config/schema.ts';
 import type { Log, RunContext } from '../../src/pipeline/run-context.ts';
 import type { StagesOutcome } from '../../src/pipeline/run-pipeline.ts';
 import { type RunReport, runReportSchema, stageNames } from '../../src/report/run-report.ts';
+import { countingRequests } from '../../src/report/store-requests.ts';
 import { writeRunReport } from '../../src/stages/report.ts';
 import { BASE_COUNTS, sampleReport } from './sample-report.ts';
 
@@ -156,6 +157,31 @@ describe('the report stage', () => {
     expect(md).toContain('no anomalies');
     expect(md).toContain('- row counts: 5 of 6 tables changed, the biggest first');
     expect(readFileSync(report.reports.html!, 'utf8')).toContain('no anomalies');
+  });
+
+  it("states the run's cost: the instance's billed hours at its class's price, and the store requests it counted", async () => {
+    const ctx = context({ instance: true });
+    ctx.config.source.tempInstance.instanceClass = 'db.t3.micro';
+    ctx.deps.store = countingRequests(ctx.deps.store);
+    await ctx.deps.store.list('offsite/demo/');
+    const report = await writeRunReport(ctx, outcome);
+    // Lived one minute, billed RDS's ten: 1/6 h × $0.018.
+    expect(report.cost?.instance).toMatchObject({
+      class: 'db.t3.micro',
+      billedHours: 0.1667,
+      priceFrom: 'default',
+    });
+    expect(report.cost?.instance?.cost).toBeCloseTo(0.003, 6);
+    // The listing above and the history listing; the two report uploads (the local copy is
+    // rendered after them; the stored JSON counts only the page stored before it).
+    expect(report.cost?.requests).toMatchObject({ classA: 2, classC: 2, cost: null });
+    expect(storedJson().cost?.requests).toMatchObject({ classA: 1, classC: 2 });
+    expect(report.cost?.storage.pricePerGbMonth).toBeNull();
+    const md = readFileSync(report.reports.markdown, 'utf8');
+    expect(md).toContain(
+      '- Cost, this run: $0.003 — temporary instance db.t3.micro 0.02 h (billed 10 min minimum)',
+    );
+    expect(md).toContain('- Cost, store: a directory, no provider price');
   });
 
   it('a run that never asked for an instance keeps its report locally and says where', async () => {

@@ -1,6 +1,7 @@
 // Trend charts as inline SVG (no script, no library): a line over the pipeline's measured runs,
 // failed runs marked as crosses above it (never as a value), so a slow drift in restore time or
 // a cliff in row counts is visible and a failed night is not mistaken for a fast one.
+import { formatUsd, storeMonthly } from '../cost.ts';
 import { counted, formatBytes, formatCount, formatDuration } from '../format.ts';
 import type { RunReport } from '../run-report.ts';
 import { esc } from './escape.ts';
@@ -102,6 +103,23 @@ ${marks}
 </svg>`;
 }
 
+/**
+ * The store's monthly cost over time: each run's stored bytes at the current run's price (so the
+ * line shows growth, not price changes). None on a directory store or before reports had a cost.
+ */
+function withStoreCost(series: Series[], runs: RunReport[], currentRunId: string | null): Series[] {
+  const current = runs.find((r) => r.runId === currentRunId) ?? runs.at(-1);
+  const perGb =
+    current?.cost?.storage.pricePerGbMonth ??
+    runs.findLast((r) => r.cost !== undefined)?.cost?.storage.pricePerGbMonth ??
+    null;
+  if (perGb === null) return series;
+  return [
+    ...series,
+    { title: 'Store cost per month', pick: (r) => storeMonthly(r, perGb), format: formatUsd },
+  ];
+}
+
 /** "latest 48 MiB · 7 runs · ✕ 1 failed": the last measured value, how many runs, how many crosses. */
 function caption(points: Point[], format: (n: number) => string, noun: string, firstNote: string): string {
   const latest = points.filter((p) => p.value !== null).at(-1);
@@ -116,12 +134,19 @@ function caption(points: Point[], format: (n: number) => string, noun: string, f
 
 /** The trend charts over `runs` (oldest first), the current run ringed; no data, no chart. */
 export function renderTrendCharts(runs: RunReport[], currentRunId: string | null): string {
-  const charts = TRENDS.map((series) => {
-    const points = pointsOf(series, runs.slice(-90), currentRunId);
-    if (points.length === 0) return '';
-    const note = caption(points, series.format, 'run', 'one run so far: the trend builds up night by night');
-    return `<div class="chart"><h3>${esc(series.title)}</h3><div class="latest">${esc(note)}</div>${svg(points, series.title, series.format)}</div>`;
-  }).filter(Boolean);
+  const charts = withStoreCost(TRENDS, runs, currentRunId)
+    .map((series) => {
+      const points = pointsOf(series, runs.slice(-90), currentRunId);
+      if (points.length === 0) return '';
+      const note = caption(
+        points,
+        series.format,
+        'run',
+        'one run so far: the trend builds up night by night',
+      );
+      return `<div class="chart"><h3>${esc(series.title)}</h3><div class="latest">${esc(note)}</div>${svg(points, series.title, series.format)}</div>`;
+    })
+    .filter(Boolean);
   if (charts.length === 0) return '<p class="muted">No measured runs yet.</p>';
   return `<div class="charts">${charts.join('\n')}</div>`;
 }

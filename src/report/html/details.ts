@@ -2,6 +2,7 @@
 // counts against the previous backup, the stages, and the facts (versions, instance, store).
 
 import { changeLines } from '../changes.ts';
+import { costLines } from '../cost.ts';
 import { counted, formatBytes, formatChange, formatCount, formatDuration, formatInstant } from '../format.ts';
 import type { CheckReport, RunReport } from '../run-report.ts';
 import { esc } from './escape.ts';
@@ -171,6 +172,7 @@ export function renderFacts(r: RunReport): string {
     ],
     ['Store total', r.store ? formatBytes(r.store.totalBytes) : '—'],
     ['This report in the store', storedWhere(r)],
+    ...(r.cost ? costLines(r.cost).map((l): [string, string] => ['Cost', l]) : []),
     ['Peak memory', formatBytes(r.resources.peakRssBytes)],
     ['offsite', v.offsite],
   ];

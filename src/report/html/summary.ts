@@ -2,7 +2,8 @@
 // A person should know within a minute whether last night's backup can be trusted.
 import { BASELINE_NOTE } from '../anomalies.ts';
 import { comparisonVerdict } from '../changes.ts';
-import { counted, formatBytes, formatDuration, formatInstant } from '../format.ts';
+import { formatGb, formatUsd } from '../cost.ts';
+import { counted, formatBytes, formatChange, formatDuration, formatInstant } from '../format.ts';
 import type { CheckReport, RunReport } from '../run-report.ts';
 import { esc } from './escape.ts';
 
@@ -78,6 +79,27 @@ function figure(label: string, value: string, sub = '', tone = ''): string {
   return `<div class="figure ${tone}"><div class="label">${esc(label)}</div><div class="value">${esc(value)}</div>${sub ? `<div class="sub">${esc(sub)}</div>` : ''}</div>`;
 }
 
+// What the run cost, and what the store costs a month with its 30-day trend.
+function costFigures(r: RunReport): string[] {
+  const c = r.cost;
+  if (!c) return [];
+  const parts = [
+    c.instance?.cost != null
+      ? `instance ${formatUsd(c.instance.cost)}`
+      : c.instance
+        ? 'instance not priced'
+        : '',
+    c.requests?.cost != null ? `requests ${formatUsd(c.requests.cost)}` : '',
+  ].filter(Boolean);
+  const tiles = [figure('Cost of this run', formatUsd(c.run), parts.join(' · '))];
+  const s = c.storage;
+  if (s.monthly !== null) {
+    const trend = s.earlier ? ` · ${formatChange(s.earlier.monthly, s.monthly)} since ${s.earlier.date}` : '';
+    tiles.push(figure('Store per month', formatUsd(s.monthly), `${formatGb(s.storedBytes ?? 0)}${trend}`));
+  }
+  return tiles;
+}
+
 /** Key figures as tiles: checks, restore time, size, rows, instance, duration. */
 export function renderFigures(r: RunReport): string {
   const count = (s: string) => r.checks.filter((c) => c.status === s).length;
@@ -127,6 +149,7 @@ export function renderFigures(r: RunReport): string {
       r.tempInstance && !r.tempInstance.deleted ? 'bad' : '',
     ),
     figure('Run duration', formatDuration(r.durationMs), formatInstant(r.startedAt)),
+    ...costFigures(r),
   ];
   return `<section class="figures">${tiles.join('\n')}</section>`;
 }
