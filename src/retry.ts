@@ -11,7 +11,7 @@
 //     retries the request until the body starts to arrive; a stream that breaks halfway is the
 //     reader's failure (the store hashes what it reads), never silently resumed.
 //   - PostgreSQL connects (src/adapters/postgres.ts): a server still starting (57P03) and resets.
-//   - Run locks (src/pipeline/run-lock.ts): around whole lock operations.
+//   - Run locks (src/pipeline/run-lock.ts): through the store adapter, not a second time.
 // The AWS SDK's own retry is kept to SDK_MAX_ATTEMPTS (one quick second try, which also carries
 // the SDK's clock-skew correction): with the SDK at 8 attempts under a 2-minute withRetry, one
 // call could have made 8 requests per retry; now it makes at most 2 per attempt of this table.

@@ -11,7 +11,6 @@
 import { join, resolve } from 'node:path';
 import { pidAlive, takeLocalLock, thisHost } from '../adapters/local-lock-file.ts';
 import { OffsiteError } from '../errors.ts';
-import { withRetry } from '../retry.ts';
 import {
   comesFirst,
   describeHolder,
@@ -99,15 +98,15 @@ async function takeStoreLock(
 ): Promise<RunLock> {
   const { store, prefix, pipeline, log, signal } = opts;
   const key = lockKey(prefix, pipeline, opts.runId);
-  // A busy store (B2's 503s) must not turn into a refused run: the retry table's second line.
-  const retried = <T>(fn: () => Promise<T>) => withRetry(fn, { deadlineMs: 120_000, signal });
+  // A busy store (B2's 503s) must not turn into a refused run: every store call is retried by
+  // the retry table inside the store adapter (src/retry.ts), not a second time here.
   const staleRemoved: LockRecord[] = [];
-  for (const found of await retried(() => listLocks(store, prefix, pipeline, signal))) {
+  for (const found of await listLocks(store, prefix, pipeline, signal)) {
     if (found.key === key) continue;
     if (counts(found, opts.now()))
       throw lockedError(pipeline, found.lock, `${found.key} in ${store.location}`);
     log.warn({ lock: found.key, holder: describeHolder(found.lock) }, 'stale run lock removed');
-    await retried(() => store.delete(found.key, signal));
+    await store.delete(found.key, signal);
     staleRemoved.push(found.lock);
   }
 
@@ -115,8 +114,8 @@ async function takeStoreLock(
   // writes as clocks allow.
   mine.startedAt = opts.now().toISOString();
   mine.renewedAt = mine.startedAt;
-  await retried(() => writeLock(store, key, mine, signal));
-  const rival = (await retried(() => listLocks(store, prefix, pipeline, signal))).find(
+  await writeLock(store, key, mine, signal);
+  const rival = (await listLocks(store, prefix, pipeline, signal)).find(
     (other) => other.key !== key && counts(other, opts.now()) && comesFirst(other.lock, mine),
   );
   if (rival) {

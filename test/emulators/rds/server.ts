@@ -1,6 +1,7 @@
 /** The HTTP front: RDS Query API on POST (or GET with a query string), plus GET /_emulator/state. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { authorizationOf, logAction } from './authorization.ts';
 import { denyIfInjected, throttleIfInjected } from './faults.ts';
 import { deleteDBInstance, describeDBInstances, modifyDBInstance } from './instances.ts';
 import { describeDBInstanceAutomatedBackups, restoreDBInstanceToPointInTime } from './point-in-time.ts';
@@ -17,6 +18,7 @@ import { describeDBSnapshots } from './snapshots.ts';
 import type { EmulatorState } from './state.ts';
 import { describeDBSubnetGroups } from './subnet-groups.ts';
 import { addTagsToResource, listTagsForResource, removeTagsFromResource } from './tags.ts';
+import type { RecordedRequest } from './types.ts';
 
 type Action = (state: EmulatorState, params: Params) => XmlFields | undefined;
 
@@ -67,7 +69,14 @@ async function handle(
   }
   const params = { ...parseForm(url.search), ...parseForm(await readBody(req)) };
   const action = params['Action'] ?? '';
-  const recorded = { action, params: redact(params), at: new Date(), status: 200 };
+  const authorization = authorizationOf(state, action, params);
+  const recorded: RecordedRequest = {
+    action,
+    params: redact(params),
+    at: new Date(),
+    status: 200,
+    authorization,
+  };
   state.requests.push(recorded);
   let status = 200;
   let xml: string;
@@ -83,6 +92,11 @@ async function handle(
     status = error.status;
     xml = renderError(error);
   }
+  logAction(state, {
+    ...authorization,
+    status,
+    ...(recorded.errorCode ? { errorCode: recorded.errorCode } : {}),
+  });
   res.writeHead(status, { 'content-type': 'text/xml' }).end(xml);
 }
 

@@ -1,5 +1,6 @@
 /** Public shapes of the RDS emulator (test and demo infrastructure, never imported by src/). */
 import type { PgCluster } from '../../support/postgres-cluster.ts';
+import type { ActionRecord } from './authorization.ts';
 
 export interface RdsEmulatorOptions {
   /** Where snapshots and restored data dirs live (must be traversable by the `postgres` OS user). Default: a temp dir, removed by stop(). */
@@ -69,6 +70,8 @@ export interface RecordedRequest {
   /** HTTP status answered, and the RDS error code when it failed. */
   status: number;
   errorCode?: string;
+  /** What IAM would evaluate for it (authorization.ts): resources with their tags, request tags. */
+  authorization?: ActionRecord;
 }
 
 export type InstanceStatus =
