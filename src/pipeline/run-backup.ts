@@ -10,28 +10,57 @@ import type { RunReport } from '../report/run-report.ts';
 import { countingRequests } from '../report/store-requests.ts';
 import { anomaliesStage } from '../stages/anomalies.ts';
 import { dumpStage } from '../stages/dump.ts';
-import { locateStage } from '../stages/locate-snapshot.ts';
+import { locateStage, majorOf } from '../stages/locate-snapshot.ts';
 import { writeRunReport } from '../stages/report.ts';
 import { restoreStage } from '../stages/restore-instance.ts';
+import { openScratchServerEarly } from '../stages/scratch-server-early.ts';
 import { sourceFactsStage } from '../stages/source-facts.ts';
 import { teardownStage } from '../stages/teardown-instance.ts';
-import { uploadStage } from '../stages/upload.ts';
+import { startChunkUpload, uploadStage } from '../stages/upload.ts';
 import { verifyRestoreStage } from '../stages/verify-restore.ts';
 import type { Progress } from './progress.ts';
 import { reapLeftovers } from './reap-leftovers.ts';
 import type { Deps, Log, RunContext } from './run-context.ts';
 import { acquireRunLock } from './run-lock.ts';
-import { runStages } from './run-pipeline.ts';
+import { runStages, type StageDefinition } from './run-pipeline.ts';
 import { TeardownStack } from './teardown-stack.ts';
+
+/**
+ * The restore of the temporary instance, with the scratch server of the restore test starting
+ * meanwhile (it needs only the snapshot's major version).
+ */
+function restoreWithScratchStarting(): StageDefinition {
+  return {
+    ...restoreStage,
+    run(ctx) {
+      openScratchServerEarly(ctx, majorOf(ctx.snapshot!.engineVersion));
+      return restoreStage.run(ctx);
+    },
+  };
+}
+
+/**
+ * The restore test, with the dump's chunks uploading meanwhile: the two use different resources
+ * (the scratch server's disk and CPU; the network), and only the manifest waits for the verdict.
+ */
+function restoreTestWhileUploading(): StageDefinition {
+  return {
+    ...verifyRestoreStage,
+    run(ctx) {
+      startChunkUpload(ctx);
+      return verifyRestoreStage.run(ctx);
+    },
+  };
+}
 
 /** The nightly order: the temporary instance lives only from restore to teardown. */
 export const BACKUP_STAGES = [
   locateStage,
-  restoreStage,
+  restoreWithScratchStarting(),
   sourceFactsStage,
   dumpStage,
   teardownStage,
-  verifyRestoreStage,
+  restoreTestWhileUploading(),
   anomaliesStage,
   uploadStage,
 ];

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { cacheDirOf } from '../config/preflight.ts';
 import type { OffsiteError } from '../errors.ts';
 import { reportEvery } from '../pipeline/progress.ts';
+import type { RunContext } from '../pipeline/run-context.ts';
 import type { StageDefinition } from '../pipeline/run-pipeline.ts';
 import { OFFSITE_VERSION } from '../report/build-report.ts';
 import { formatBytes } from '../report/format.ts';
@@ -35,11 +36,123 @@ const PROGRESS_EVERY_MS = 1000;
 const json = (value: unknown) => Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
 const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : undefined);
 
+/** What uploading the chunks left for publishing: the files' chunk lists and the checked store. */
+interface ChunkUpload {
+  files: DraftFile[];
+  fileSets: DraftFileSet[];
+  writer: ChunkWriter;
+  index: Awaited<ReturnType<typeof loadIndex>>['index'];
+  idxPath: string;
+  verified: Awaited<ReturnType<typeof verifyUpload>>;
+}
+
 /**
- * upload: the dump's files and the file sets, cut into content-defined chunks; only chunks the
- * store lacks are compressed and uploaded. Then the store is checked against everything the
- * backup references, and the manifest is written last. Only reached when the restore test
- * passed, so a manifest always means a verified backup.
+ * The dump's files and the file sets, cut into content-defined chunks; only chunks the store
+ * lacks are compressed and uploaded in packs; then the store is checked against everything the
+ * backup references. Nothing here makes a backup visible: only the manifest does.
+ */
+async function uploadChunks(ctx: RunContext, signal: AbortSignal): Promise<ChunkUpload> {
+  const { store } = ctx.deps;
+  const cfg = ctx.config.store;
+  const pipeline = ctx.config.name;
+  const dump = ctx.dump!;
+  const packs = packsPrefix(cfg.prefix, pipeline);
+  const params = chunkParams(cfg.chunking.averageSize);
+  const cacheDir = cacheDirOf(ctx.config);
+  const idxPath = indexPath(cacheDir, store.location, packs);
+  const { index, source } = await loadIndex(store, idxPath, { prefix: cfg.prefix, pipeline }, signal);
+  ctx.log.info({ chunksKnown: index.size, source }, 'chunk index loaded');
+
+  const writer = new ChunkWriter({
+    store,
+    packs,
+    index,
+    concurrency: cfg.concurrency,
+    packSize: cfg.chunking.packSize,
+    compressionLevel: cfg.chunking.compressionLevel,
+    signal,
+  });
+  const files: DraftFile[] = [];
+  const sources: BackupSource[] = [];
+  const fileSets: DraftFileSet[] = [];
+  const chunkAll = async () => {
+    for (const name of dump.files) {
+      const path = join(dump.dir, name);
+      const file = { name, ...(await chunkFile(path, writer, params)) };
+      files.push(file);
+      sources.push({ path, chunks: file.chunks });
+    }
+    for (const set of ctx.config.files) {
+      const record = await backupFileSet(set, writer, params);
+      fileSets.push(record);
+      for (const e of record.entries)
+        if (e.chunks) sources.push({ path: join(set.path, e.path), chunks: e.chunks });
+    }
+  };
+  // Bytes read of the dump (file sets come on top, their size unknown until read), and sent.
+  const stopReporting = reportEvery(PROGRESS_EVERY_MS, () => {
+    const { bytesRead, bytesStored } = writer.stats;
+    ctx.progress?.update('upload', {
+      status: `uploading new chunks, ${formatBytes(bytesStored)} sent`,
+      bytes: bytesRead,
+      totalBytes: Math.max(dump.bytes, bytesRead),
+    });
+  });
+  try {
+    await chunkAll();
+    await writer.flush();
+  } finally {
+    await stopReporting();
+  }
+  ctx.progress?.update('upload', { status: 'checking the store' });
+
+  const verified = await verifyUpload({
+    store,
+    pipelinePrefix: pipelinePrefix(cfg.prefix, pipeline),
+    packs,
+    index,
+    sources,
+    writer,
+    readPercent: cfg.verifyReadPercent,
+    signal,
+  }).catch(async (err) => {
+    // The index is a cache the next run checks again. Keep what this run stored unless the
+    // store was found inconsistent: then the next run rebuilds it from the newest manifest.
+    if ((err as OffsiteError).code === 'INTEGRITY_FAILED') await dropIndex(idxPath);
+    else await writeIndex(idxPath, index).catch(() => {});
+    throw err;
+  });
+  if (verified.repaired > 0) {
+    ctx.log.warn({ chunks: verified.repaired }, 'chunks missing or damaged in the store: uploaded again');
+  }
+  return { files, fileSets, writer, index, idxPath, verified };
+}
+
+const started = new WeakMap<RunContext, Promise<ChunkUpload>>();
+
+/**
+ * Starts uploading the dump's chunks in the background, so that they travel while the restore
+ * test runs; the upload stage waits for them and writes the manifest only after the verdict. A
+ * failed test leaves packs no manifest references, which prune removes. An upload error is kept
+ * for the upload stage to report. The teardown stops an upload still running (a failed or
+ * interrupted run) before the work directory it reads is removed.
+ */
+export function startChunkUpload(ctx: RunContext): void {
+  if (started.has(ctx)) return;
+  const stop = new AbortController();
+  const upload = uploadChunks(ctx, AbortSignal.any([ctx.signal, stop.signal]));
+  upload.catch(() => {}); // handled by the upload stage, or dropped with a run that failed earlier
+  started.set(ctx, upload);
+  ctx.teardown.push('chunk upload', async () => {
+    stop.abort();
+    await upload.catch(() => {});
+  });
+}
+
+/**
+ * upload: waits for the chunks (uploaded from the restore test on, see startChunkUpload), then
+ * the restore-test record, the source facts and last the manifest. Only reached when the restore
+ * test passed, so a manifest always means a verified backup.
  */
 export const uploadStage: StageDefinition = {
   name: 'upload',
@@ -49,9 +162,7 @@ export const uploadStage: StageDefinition = {
     const cfg = ctx.config.store;
     const pipeline = ctx.config.name;
     const snapshot = ctx.snapshot!;
-    const dump = ctx.dump!;
     const backupId = backupIdFor(snapshot.createdAt, ctx.runId);
-    // Before any byte is stored: a backup the checks did not pass is never uploaded.
     const verdict = restoreTestVerdict(ctx.checks);
     const record = json(restoreTestRecord(ctx, backupId, verdict));
     const facts = json(
@@ -65,73 +176,8 @@ export const uploadStage: StageDefinition = {
     );
     const packs = packsPrefix(cfg.prefix, pipeline);
     const params = chunkParams(cfg.chunking.averageSize);
-    const cacheDir = cacheDirOf(ctx.config);
-    const idxPath = indexPath(cacheDir, store.location, packs);
-    const { index, source } = await loadIndex(store, idxPath, { prefix: cfg.prefix, pipeline }, ctx.signal);
-    ctx.log.info({ chunksKnown: index.size, source }, 'chunk index loaded');
-
-    const writer = new ChunkWriter({
-      store,
-      packs,
-      index,
-      concurrency: cfg.concurrency,
-      packSize: cfg.chunking.packSize,
-      compressionLevel: cfg.chunking.compressionLevel,
-      signal: ctx.signal,
-    });
-    const files: DraftFile[] = [];
-    const sources: BackupSource[] = [];
-    const fileSets: DraftFileSet[] = [];
-    const chunkAll = async () => {
-      for (const name of dump.files) {
-        const path = join(dump.dir, name);
-        const file = { name, ...(await chunkFile(path, writer, params)) };
-        files.push(file);
-        sources.push({ path, chunks: file.chunks });
-      }
-      for (const set of ctx.config.files) {
-        const record = await backupFileSet(set, writer, params);
-        fileSets.push(record);
-        for (const e of record.entries)
-          if (e.chunks) sources.push({ path: join(set.path, e.path), chunks: e.chunks });
-      }
-    };
-    // Bytes read of the dump (file sets come on top, their size unknown until read), and sent.
-    const stopReporting = reportEvery(PROGRESS_EVERY_MS, () => {
-      const { bytesRead, bytesStored } = writer.stats;
-      ctx.progress?.update('upload', {
-        status: `uploading new chunks, ${formatBytes(bytesStored)} sent`,
-        bytes: bytesRead,
-        totalBytes: Math.max(dump.bytes, bytesRead),
-      });
-    });
-    try {
-      await chunkAll();
-      await writer.flush();
-    } finally {
-      await stopReporting();
-    }
-    ctx.progress?.update('upload', { status: 'checking the store' });
-
-    const verified = await verifyUpload({
-      store,
-      pipelinePrefix: pipelinePrefix(cfg.prefix, pipeline),
-      packs,
-      index,
-      sources,
-      writer,
-      readPercent: cfg.verifyReadPercent,
-      signal: ctx.signal,
-    }).catch(async (err) => {
-      // The index is a cache the next run checks again. Keep what this run stored unless the
-      // store was found inconsistent: then the next run rebuilds it from the newest manifest.
-      if ((err as OffsiteError).code === 'INTEGRITY_FAILED') await dropIndex(idxPath);
-      else await writeIndex(idxPath, index).catch(() => {});
-      throw err;
-    });
-    if (verified.repaired > 0) {
-      ctx.log.warn({ chunks: verified.repaired }, 'chunks missing or damaged in the store: uploaded again');
-    }
+    const { files, fileSets, writer, index, idxPath, verified } = await (started.get(ctx) ??
+      uploadChunks(ctx, ctx.signal));
     await writeIndex(idxPath, index);
     const lock = cfg.kind === 's3' ? cfg.objectLock : undefined;
     if (lock) {
@@ -218,11 +264,6 @@ export const uploadStage: StageDefinition = {
       ...(stats.bytesNew > 0 ? { dedupRatio: ratio(stats.bytesRead, stats.bytesNew) } : {}),
       ...(stats.bytesStored > 0 ? { compressionRatio: ratio(stats.bytesNew, stats.bytesStored) } : {}),
     };
-    ctx.progress?.update('upload', {
-      status: `published, ${formatBytes(ctx.backup.bytesUploaded)} sent`,
-      bytes: stats.bytesRead,
-      totalBytes: stats.bytesRead,
-    });
     ctx.storeStats = { totalBytes: verified.storeBytes + record.length + facts.length + body.length };
     ctx.log.info(
       {

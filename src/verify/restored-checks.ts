@@ -25,6 +25,8 @@ export interface RestoredChecksInput {
   ownership: boolean;
   /** Called with each check as soon as it is decided (streamed into the run, in completion order). */
   onCheck: (check: CheckReport) => void;
+  /** Called with the restored side's row count of every table the checksums read (one pass for both). */
+  onRowsCounted?: (rows: Map<string, number>) => void;
 }
 
 /** The order checks are listed in, whatever order they finished in. */
@@ -95,7 +97,11 @@ function phaseOne(pool: SessionPool, input: RestoredChecksInput, emit: (c: Check
     tasks.push({
       name: 'checksums',
       sourceMs: src.durationMs,
-      run: async () => reconcileChecksums(src, await readRestoredChecksums(pool, src)),
+      run: async () => {
+        const restored = await readRestoredChecksums(pool, src);
+        input.onRowsCounted?.(new Map([...restored].map(([table, c]) => [table, c.rows])));
+        return reconcileChecksums(src, restored);
+      },
     });
   }
   if (!v.schema.enabled) emit(skipped('schema', 'disabled (verify.schema.enabled: false)'));

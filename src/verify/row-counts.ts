@@ -24,10 +24,21 @@ export async function listTables(session: SqlSession): Promise<TableRef[]> {
   return session.query<{ schema: string; name: string }>(LIST_TABLES);
 }
 
-/** Exact row counts (count(*), never estimates) of every user table, keyed "schema.table". */
-export async function readRowCounts(session: SqlSession): Promise<Map<string, number>> {
+/**
+ * Exact row counts (count(*), never estimates) of every user table, keyed "schema.table". Tables
+ * in `counted` (exact counts of another pass over the same tables) are not read again.
+ */
+export async function readRowCounts(
+  session: SqlSession,
+  counted: ReadonlyMap<string, number> = new Map(),
+): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (const table of await listTables(session)) {
+    const known = counted.get(`${table.schema}.${table.name}`);
+    if (known !== undefined) {
+      counts.set(`${table.schema}.${table.name}`, known);
+      continue;
+    }
     const [row] = await session.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${qualified(table)}`);
     counts.set(`${table.schema}.${table.name}`, Number(row?.n ?? 0));
   }

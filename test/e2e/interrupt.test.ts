@@ -58,7 +58,8 @@ it('SIGINT during the restore test: the scratch server is stopped and removed, t
     exited = true;
   });
   await waitForLogLine(child, 'stage restore-test started');
-  // Interrupt as soon as the scratch server's directory exists (it is being initialised).
+  // Interrupt once the scratch server's directory exists (started while the instance was
+  // restored, it may still be initialising).
   const deadline = Date.now() + 60_000;
   while (scratchDirs().length === 0 && !exited && Date.now() < deadline) await sleep(10);
   expect(scratchDirs()).toHaveLength(1);

@@ -51,6 +51,8 @@ export interface LocalWorldOptions {
    * snapshot, so RestoreDBInstanceToPointInTime works from then on.
    */
   pitr?: boolean;
+  /** Replaces applyDayOfChange for days ≥ 1 (a benchmark's own day, e.g. a change then VACUUM). */
+  dayOfChange?: (appUrl: string, day: number, epoch: Date) => Promise<void>;
 }
 
 const DAY_MS = 86_400_000;
@@ -137,7 +139,8 @@ export async function startLocalWorld(opts: LocalWorldOptions): Promise<LocalWor
         if (day === 0) {
           await seedDataset(appUrl, { scale: opts.scale, seed: 7, epoch });
           if (opts.extraSql) await runSql(appUrl, opts.extraSql);
-        } else await applyDayOfChange(appUrl, { day, seed: 7, epoch });
+        } else if (opts.dayOfChange) await opts.dayOfChange(appUrl, day, epoch);
+        else await applyDayOfChange(appUrl, { day, seed: 7, epoch });
       }
       const at = atOf(day);
       const id = await emulator.takeAutomatedSnapshot(sourceInstanceId, at);

@@ -13,6 +13,7 @@ import {
   type SourceChecksums,
 } from '../../src/verify/checksums.ts';
 import { checkFreshness } from '../../src/verify/freshness.ts';
+import { readRowCounts } from '../../src/verify/row-counts.ts';
 import { compareSchemas } from '../../src/verify/schema-compare.ts';
 import { readSchemaFingerprint, type SchemaFingerprint } from '../../src/verify/schema-fingerprint.ts';
 import { checkSequences, readSequences, type SequenceState } from '../../src/verify/sequences.ts';
@@ -101,6 +102,25 @@ describe('a faithful copy passes every check', () => {
       name: 'sql:revenue',
       status: 'passed',
     });
+  });
+});
+
+describe("row counts share the checksums' pass", () => {
+  it('a table the checksums counted is not counted again; the others are', async () => {
+    const restored = await readRestoredChecksums(open('faithful'), source.checksums);
+    const session = await connectPostgres(target('faithful'));
+    try {
+      const exact = await readRowCounts(session);
+      // The checksum pass counts exactly what count(*) counts.
+      for (const [table, c] of restored) expect(c.rows, table).toBe(exact.get(table));
+      // A count handed in is taken as it is (a made-up one shows it was not read again).
+      const shared = await readRowCounts(session, new Map([['app.users', 123_456]]));
+      expect(shared.get('app.users')).toBe(123_456);
+      expect(shared.get('app.events')).toBe(exact.get('app.events'));
+      expect(shared.size).toBe(exact.size);
+    } finally {
+      await session.close();
+    }
   });
 });
 
