@@ -53,10 +53,14 @@ export const verifyRestoreStage: StageDefinition = {
     // Row counts after the other checks: the checksums count the rows of every table they hash,
     // in the same pass, and only the tables they left out are counted again.
     let countedByChecksums = new Map<string, number>();
+    // How many of the source's tables the restored copy holds, once its rows are counted.
+    let restoredTables: number | undefined;
     const checked = () => {
       const failed = ctx.checks.filter((c) => c.status === 'failed').length;
+      const restoredText =
+        restoredTables === undefined ? 'restored' : `${restoredTables}/${tables} tables restored`;
       ctx.progress?.update('restore-test', {
-        status: `${tables} tables restored; checks${failed > 0 ? `, ${failed} failed` : ''}`,
+        status: `${restoredText}; checks${failed > 0 ? `, ${failed} failed` : ''}`,
         done: ctx.checks.length,
         total: undefined,
         unit: 'checks',
@@ -95,6 +99,7 @@ export const verifyRestoreStage: StageDefinition = {
     }
     const check = reconcileRowCounts(facts.rowCounts, restored, ctx.config.dump.excludeTableData);
     ctx.checks.push({ ...check, durationMs: Date.now() - checkStarted });
+    restoredTables = restored.size;
     checked();
     sortChecks(
       ctx.checks,
