@@ -82,13 +82,15 @@ uploaded (what it added to the store after deduplication).`,
     );
     for (const ref of backups) {
       const m = await readManifest(store, ref.manifestKey, signal);
-      const report = await fromReport(store, m.report.key, signal);
+      const report = m.report
+        ? await fromReport(store, m.report.key, signal)
+        : { reason: null, newBytes: null };
       lines.push({
         id: ref.id,
         date: m.snapshot.createdAt.slice(0, 10),
         snapshot: { id: m.snapshot.id, createdAt: m.snapshot.createdAt },
         pointInTime: m.snapshot.pointInTime ?? null,
-        reason: report.reason,
+        reason: m.reason ?? report.reason,
         restoreTest: m.restoreTest.status,
         lastDrill: drilled.get(ref.id) ?? null,
         bytes: m.totals.bytes,
