@@ -20,6 +20,8 @@ interface BackupLine {
   /** When the newest passed drill of this backup finished (ISO), null when none has. */
   lastDrill: string | null;
   bytes: number;
+  /** The pg_dump that wrote it: a restore needs a pg_restore of at least its major. */
+  pgDump: string;
   /** Bytes this backup's run uploaded (null when its run report is gone). */
   newBytes: number | null;
 }
@@ -94,6 +96,7 @@ uploaded (what it added to the store after deduplication).`,
         restoreTest: m.restoreTest.status,
         lastDrill: drilled.get(ref.id) ?? null,
         bytes: m.totals.bytes,
+        pgDump: m.versions.pgDump,
         newBytes: report.newBytes,
       });
     }
