@@ -11,7 +11,7 @@
 // Every scenario that stores backups leaves a copy of the store in .demo/store with a pipeline file
 // holding store: alone (.demo/demo-store.yaml); --keep keeps the local world running for
 // pipelines/demo.yaml (. .demo/env.sh) until Ctrl-C.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
@@ -92,6 +92,8 @@ async function shutdown(code: number): Promise<never> {
     stopping = true;
     say('stopping the local world');
     await world?.stop();
+    // What .demo/env.sh points at is gone now.
+    if (values.keep) rmSync(resolve(runDir, 'env.sh'), { force: true });
   }
   process.exit(code);
 }

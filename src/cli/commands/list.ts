@@ -52,7 +52,9 @@ export const command: Command = {
 the snapshot day and id, why the run happened (--reason, "nightly" when none was given), the
 restore test's verdict, the last drill (the date of the newest offsite drill that passed: the last
 time the backup was proven restorable from the store), the backup's size and the bytes its run
-uploaded (what it added to the store after deduplication).`,
+uploaded (what it added to the store after deduplication). A safety dump (restore --force
+--safety-dump: a copy of the database a restore replaced) is listed with the reason "before
+restore ID" and the restore test not-run; --json adds each backup's pg_dump version.`,
     flags: [['--json', 'print the backups as a JSON array']],
     examples: ['offsite list app-prod', 'offsite list app-prod --json | jq -r ".[-1].id"'],
     exits: [
