@@ -1,10 +1,11 @@
 // End to end: `offsite restore --to` and `offsite list` as subprocesses, against the local world.
 // Two nightly runs fill the store; backups are restored into databases on another cluster and
 // judged with test/support/independent-facts.ts (other queries than offsite's own checks).
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { zstdDecompressSync } from 'node:zlib';
+import { zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -357,6 +358,41 @@ describe('restore --force --safety-dump', () => {
     );
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain('--safety-dump goes with --force');
+  });
+});
+
+describe('a restore whose checks fail', () => {
+  it('is not put in place: the target stays as it was, the restored copy is dropped, and the mismatch is named', async () => {
+    // The backup's recorded facts say app.users had one row more than it holds: the row-counts
+    // check of any restore of it fails. The manifest is rewritten with the record's new hash.
+    const s3 = world.s3.client();
+    const get = async (key: string) => {
+      const out = await s3.send(new GetObjectCommand({ Bucket: world.s3.bucket, Key: key }));
+      return Buffer.from(await out.Body!.transformToByteArray());
+    };
+    const put = (key: string, body: Buffer) =>
+      s3.send(new PutObjectCommand({ Bucket: world.s3.bucket, Key: key, Body: body }));
+    const mKey = manifestKey('offsite', 'demo', ids[0]!);
+    const manifest = JSON.parse(zstdDecompressSync(await get(mKey)).toString()) as Manifest;
+    const factsKey = manifest.sourceFacts!.key;
+    const facts = JSON.parse((await get(factsKey)).toString()) as { rowCounts: Record<string, number> };
+    facts.rowCounts['app.users']! += 1;
+    const body = Buffer.from(JSON.stringify(facts));
+    await put(factsKey, body);
+    manifest.sourceFacts!.sha256 = createHash('sha256').update(body).digest('hex');
+    await put(mKey, zstdCompressSync(Buffer.from(JSON.stringify(manifest))));
+
+    const before = await readDatabaseFacts(target, 'restored');
+    const run = await runCli(
+      ['restore', pipeline, '--backup', ids[0]!, '--to', urlOf('restored'), '--force'],
+      env(),
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toMatch(/failed +row-counts: 1 of \d+ tables differ/);
+    expect(run.stderr).toContain(`the restored copy of backup ${ids[0]} does not match the backup's source`);
+    expect(run.stderr).toContain('restored was left as it was (the restored copy was dropped)');
+    expect(await restoring()).toEqual([]);
+    expect(await readDatabaseFacts(target, 'restored')).toEqual(before);
   });
 });
 
