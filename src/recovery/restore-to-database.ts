@@ -41,6 +41,8 @@ export interface RestoreToDatabaseInput {
   onCheck?: (check: CheckReport) => void;
   /** Runs before a database with objects is replaced (--force), before anything is created: a safety dump. */
   beforeReplace?: () => Promise<void>;
+  /** Told of databases an earlier, killed restore into the same name left behind. */
+  onLeftovers?: (names: string[]) => void;
   signal?: AbortSignal;
 }
 
@@ -193,6 +195,7 @@ export async function restoreToDatabase(input: RestoreToDatabaseInput): Promise<
     const prepared = await prepareTarget(input.connect, input.target, extras, {
       force: input.force,
       beforeReplace: input.beforeReplace,
+      onLeftovers: input.onLeftovers,
     });
     let checks: CheckReport[];
     let noSourceFacts: string | undefined;

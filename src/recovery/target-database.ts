@@ -34,12 +34,37 @@ export const RESTORING_MARKER = '_offsite_restoring_';
 // PostgreSQL cuts names at 63 bytes (NAMEDATALEN - 1): the target's part is shortened to fit.
 const MAX_NAME_BYTES = 63;
 
+/** The marker of an old database renamed aside, dropped once the restored one is in place. */
+const REPLACED_MARKER = '_offsite_replaced_';
+
+/** `database` shortened so that `<it><marker><8 hex>` fits in a name. */
+function baseName(database: string, marker: string): string {
+  let base = database;
+  while (Buffer.byteLength(base) + marker.length + 8 > MAX_NAME_BYTES) base = base.slice(0, -1);
+  return base;
+}
+
 /** A fresh temporary name for `database` with `marker` (e.g. `app_offsite_restoring_1a2b3c4d`). */
 export function temporaryName(database: string, marker = RESTORING_MARKER): string {
-  const suffix = `${marker}${randomBytes(4).toString('hex')}`;
-  let base = database;
-  while (Buffer.byteLength(base) + suffix.length > MAX_NAME_BYTES) base = base.slice(0, -1);
-  return `${base}${suffix}`;
+  return `${baseName(database, marker)}${marker}${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Databases an earlier restore into `database` left (killed with SIGKILL, or a machine gone mid
+ * restore): named, never dropped here, since a restore running right now looks the same.
+ */
+async function leftoversOf(session: SqlSession, database: string): Promise<string[]> {
+  const names = await session.query<{ name: string }>(
+    'SELECT datname AS name FROM pg_catalog.pg_database ORDER BY 1',
+  );
+  const marked = [RESTORING_MARKER, REPLACED_MARKER].map((m) => new RegExp(`${m}[0-9a-f]{8}$`));
+  return names
+    .map((r) => r.name)
+    .filter((n) =>
+      [RESTORING_MARKER, REPLACED_MARKER].some(
+        (m, i) => n.startsWith(`${baseName(database, m)}${m}`) && marked[i]!.test(n),
+      ),
+    );
 }
 
 async function withSession<T>(connect: Connect, target: PgTarget, fn: (s: SqlSession) => Promise<T>) {
@@ -145,10 +170,12 @@ export async function prepareTarget(
   connect: Connect,
   target: PgTarget,
   extras: DatabaseExtras | null,
-  opts: { force: boolean; beforeReplace?: () => Promise<void> },
+  opts: { force: boolean; beforeReplace?: () => Promise<void>; onLeftovers?: (names: string[]) => void },
 ): Promise<PreparedTarget> {
   const probe = await probeTarget(connect, target);
   const admin = maintenanceOf(target);
+  const leftovers = await withSession(connect, admin, (s) => leftoversOf(s, target.database));
+  if (leftovers.length > 0) opts.onLeftovers?.(leftovers);
   let was: PreparedTarget['was'] = 'absent';
   if (probe.exists) {
     const objects = await userObjects(connect, target);
@@ -186,7 +213,7 @@ export async function prepareTarget(
     was,
     undo: created.drop,
     async commit() {
-      const aside = temporaryName(target.database, '_offsite_replaced_');
+      const aside = temporaryName(target.database, REPLACED_MARKER);
       await withSession(connect, admin, async (s) => {
         await s.query('BEGIN');
         try {

@@ -214,6 +214,29 @@ describe('offsite restore --to', () => {
     expect(await readDatabaseFacts(target, 'restored')).toEqual(before);
   });
 
+  it('names a temporary database a killed restore left, with the fix, and leaves it alone', async () => {
+    const leftover = 'restored_offsite_restoring_deadbeef';
+    const admin = new pg.Client({ connectionString: target.url() });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${leftover}`);
+      const run = await runCli(
+        ['restore', pipeline, '--latest', '--to', urlOf('restored'), '--force'],
+        env(),
+      );
+      expect(run.exitCode, run.stderr).toBe(0);
+      // stderr is JSON lines here: the message's quotes are escaped.
+      expect(run.stderr).toContain(
+        `left by an earlier restore into restored that was killed: ${leftover}; once`,
+      );
+      expect(run.stderr).toContain(`drop them: DROP DATABASE \\"${leftover}\\";`);
+      expect(await restoring()).toEqual([leftover]);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${leftover}`);
+      await admin.end();
+    }
+  });
+
   it('refuses a password in the URL, naming no password', async () => {
     const run = await runCli(
       [

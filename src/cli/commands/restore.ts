@@ -199,6 +199,11 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
       signal,
       onCheck: (c) =>
         log.info({ check: c.name, status: c.status }, `check ${c.name} ${c.status}: ${c.summary}`),
+      onLeftovers: (names) =>
+        log.warn(
+          { databases: names },
+          `left by an earlier restore into ${to.database} that was killed: ${names.join(', ')}; once no restore is running, drop them: ${names.map((n) => `DROP DATABASE "${n}";`).join(' ')}`,
+        ),
       beforeReplace: values['safety-dump']
         ? async () => {
             dumped = await safetyDump({
