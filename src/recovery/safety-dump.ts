@@ -6,7 +6,7 @@
 // target, and a restore of it proves itself against them like any backup's.
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { cacheDirOf } from '../config/preflight.ts';
 import type { StorePipelineConfig } from '../config/schema.ts';
 import type { VerifyConfig } from '../config/verify-schema.ts';
@@ -74,7 +74,7 @@ export async function safetyDump(input: SafetyDumpInput): Promise<SafetyDump> {
   const prefix = config.store.prefix;
   const where = `postgres://${target.user}@${target.host}:${target.port}/${target.database}`;
   const verify = safetyVerify(input.verify);
-  const workDir = join(config.workDir);
+  const workDir = resolve(config.workDir);
   await mkdir(workDir, { recursive: true, mode: 0o700 });
   const dir = await mkdtemp(join(workDir, 'safety-dump-'));
   try {
