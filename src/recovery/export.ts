@@ -65,7 +65,10 @@ export async function exportBackup(
     ),
   );
 
-  const records = [manifest.restoreTest, ...(manifest.sourceFacts ? [manifest.sourceFacts] : [])];
+  const records = [
+    ...('key' in manifest.restoreTest ? [manifest.restoreTest] : []),
+    ...(manifest.sourceFacts ? [manifest.sourceFacts] : []),
+  ];
   for (const ref of records) {
     const bytes = await readObject(from, ref.key, signal);
     if (sha256(bytes) !== ref.sha256)
@@ -78,7 +81,7 @@ export async function exportBackup(
   }
 
   // The run report is for people (list's reason and new bytes); a pruned one is no reason to fail.
-  const report = await from.head(manifest.report.key, signal);
+  const report = manifest.report && (await from.head(manifest.report.key, signal));
   if (report) {
     if (await present(report.key, report.size)) result.skipped++;
     else await put(report.key, await readObject(from, report.key, signal));

@@ -39,6 +39,10 @@ export interface RestoreToDatabaseInput {
   /** The backup's source facts (readSourceFacts); null for a backup made before they were recorded. */
   facts: SourceFactsRecord | null;
   onCheck?: (check: CheckReport) => void;
+  /** Runs before a database with objects is replaced (--force), before anything is created: a safety dump. */
+  beforeReplace?: () => Promise<void>;
+  /** Told of databases an earlier, killed restore into the same name left behind. */
+  onLeftovers?: (names: string[]) => void;
   signal?: AbortSignal;
 }
 
@@ -47,6 +51,8 @@ export interface RestoreToDatabaseResult {
   was: 'absent' | 'empty' | 'replaced';
   bytes: number;
   checks: CheckReport[];
+  /** Whether the restored database is now at the target's name (false: a check failed, it was dropped). */
+  replaced: boolean;
   /** Why the checks could not compare with the source, when they could not. */
   noSourceFacts?: string;
 }
@@ -162,9 +168,10 @@ async function runChecks(
 
 /**
  * Reassembles the backup into a private directory (every chunk and file checked against its
- * hash), prepares the target database, runs pg_restore and the checks. Anything failing before
- * the checks removes what it wrote (the database it created, or what it restored into an empty
- * one); checks that fail keep the database for inspection (VERIFY_MISMATCH names it).
+ * hash), restores it into a temporary database on the target server and runs the checks there;
+ * only when none fails is it renamed to the target's name (prepareTarget). Anything failing, an
+ * interrupt included, drops the temporary database: the target is left as it was. Failed checks
+ * are returned (`replaced` false), not thrown.
  */
 export async function restoreToDatabase(input: RestoreToDatabaseInput): Promise<RestoreToDatabaseResult> {
   const { facts } = input;
@@ -185,7 +192,13 @@ export async function restoreToDatabase(input: RestoreToDatabaseInput): Promise<
     }
     const stored = await readDatabaseExtras(dumpDir);
     const extras = stored && input.noRoles ? { ...stored, rolesSql: '' } : stored;
-    const prepared = await prepareTarget(input.connect, input.target, extras, { force: input.force });
+    const prepared = await prepareTarget(input.connect, input.target, extras, {
+      force: input.force,
+      beforeReplace: input.beforeReplace,
+      onLeftovers: input.onLeftovers,
+    });
+    let checks: CheckReport[];
+    let noSourceFacts: string | undefined;
     try {
       await input.pgTools.restore({
         target: prepared.target,
@@ -195,21 +208,22 @@ export async function restoreToDatabase(input: RestoreToDatabaseInput): Promise<
         listFile,
         signal: input.signal,
       });
+      if (facts) checks = await runChecks(input, prepared.target, prepared.ownership, facts);
+      else {
+        noSourceFacts = 'the backup was made before offsite recorded source facts (source-facts.json)';
+        checks = [skipped('row-counts', `not checked: ${noSourceFacts}`)];
+      }
+      input.signal?.throwIfAborted();
+      if (checks.some((c) => c.status === 'failed')) {
+        await prepared.undo();
+        return { was: prepared.was, bytes, checks, replaced: false, noSourceFacts };
+      }
+      await prepared.commit();
     } catch (err) {
       await prepared.undo().catch(() => {});
       throw err;
     }
-    if (!facts) {
-      const why = 'the backup was made before offsite recorded source facts (source-facts.json)';
-      return {
-        was: prepared.was,
-        bytes,
-        checks: [skipped('row-counts', `not checked: ${why}`)],
-        noSourceFacts: why,
-      };
-    }
-    const checks = await runChecks(input, prepared.target, prepared.ownership, facts);
-    return { was: prepared.was, bytes, checks };
+    return { was: prepared.was, bytes, checks, replaced: true, noSourceFacts };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,23 +1,70 @@
-// The database `offsite restore --to` restores into: created like the source's when it does not
-// exist (the restore test's way: roles first, then the database from template0 with the source's
-// encoding, locale and properties), used when it exists and is empty, replaced only with --force.
+// The database `offsite restore --to` restores into. The restore never writes into the target
+// itself: a temporary database `<db>_offsite_restoring_<hex>` on the same server, made like the
+// source's (the restore test's way: roles first, then the database from template0 with the
+// source's encoding, locale and properties), receives pg_restore and the checks; only when they
+// pass is it renamed to the target's name, in one transaction with the old database renamed aside
+// (then dropped). A failure or an interrupt drops the temporary database: the target is as it was.
+import { randomBytes } from 'node:crypto';
 import { OffsiteError } from '../errors.ts';
 import type { Connect, PgTarget, SqlSession } from '../pipeline/ports.ts';
 import type { DatabaseExtras } from '../stages/database-extras.ts';
 import { createScratchDatabase } from '../stages/scratch-database.ts';
-import { databasePropertiesSql } from '../verify/database-properties.ts';
 import { quoteIdent } from '../verify/sql-names.ts';
 import { isUserSchema, notFromExtension } from '../verify/user-objects.ts';
 
-/** A target database made ready for pg_restore, and how to undo that when the restore fails. */
+/** The temporary database a restore writes into, and how to put it in place or drop it. */
 export interface PreparedTarget {
+  /** The temporary database: pg_restore and the checks run here. */
   target: PgTarget;
   /** Owners, privileges, roles and properties are restored (the connecting user is a superuser). */
   ownership: boolean;
-  /** What was there: none (created), empty (used as it was), replaced (--force dropped it). */
+  /** What was at the target's name: nothing, an empty database, or one --force replaces. */
   was: 'absent' | 'empty' | 'replaced';
-  /** Removes what the failed restore wrote: the database offsite created, and roles it created. */
+  /**
+   * Puts the restored database in place: the old one (if any) renamed aside and the temporary one
+   * renamed to the target's name in one transaction, then the old one dropped.
+   */
+  commit(): Promise<void>;
+  /** Drops the temporary database and the roles it created: the target is left as it was. */
   undo(): Promise<void>;
+}
+
+/** The marker in the name of a database a restore is writing: `<db>_offsite_restoring_<hex>`. */
+export const RESTORING_MARKER = '_offsite_restoring_';
+// PostgreSQL cuts names at 63 bytes (NAMEDATALEN - 1): the target's part is shortened to fit.
+const MAX_NAME_BYTES = 63;
+
+/** The marker of an old database renamed aside, dropped once the restored one is in place. */
+const REPLACED_MARKER = '_offsite_replaced_';
+
+/** `database` shortened so that `<it><marker><8 hex>` fits in a name. */
+function baseName(database: string, marker: string): string {
+  let base = database;
+  while (Buffer.byteLength(base) + marker.length + 8 > MAX_NAME_BYTES) base = base.slice(0, -1);
+  return base;
+}
+
+/** A fresh temporary name for `database` with `marker` (e.g. `app_offsite_restoring_1a2b3c4d`). */
+export function temporaryName(database: string, marker = RESTORING_MARKER): string {
+  return `${baseName(database, marker)}${marker}${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Databases an earlier restore into `database` left (killed with SIGKILL, or a machine gone mid
+ * restore): named, never dropped here, since a restore running right now looks the same.
+ */
+async function leftoversOf(session: SqlSession, database: string): Promise<string[]> {
+  const names = await session.query<{ name: string }>(
+    'SELECT datname AS name FROM pg_catalog.pg_database ORDER BY 1',
+  );
+  const marked = [RESTORING_MARKER, REPLACED_MARKER].map((m) => new RegExp(`${m}[0-9a-f]{8}$`));
+  return names
+    .map((r) => r.name)
+    .filter((n) =>
+      [RESTORING_MARKER, REPLACED_MARKER].some(
+        (m, i) => n.startsWith(`${baseName(database, m)}${m}`) && marked[i]!.test(n),
+      ),
+    );
 }
 
 async function withSession<T>(connect: Connect, target: PgTarget, fn: (s: SqlSession) => Promise<T>) {
@@ -85,20 +132,50 @@ export async function probeTarget(
   }
 }
 
+/** Sessions connected to a database other than offsite's own (application_name offsite). */
+const OTHER_SESSIONS = `
+  SELECT count(*)::int AS n,
+    string_agg(DISTINCT format('%s (%s)', coalesce(usename, '?'), coalesce(nullif(application_name, ''), 'no application name')), ', ') AS who
+  FROM pg_catalog.pg_stat_activity
+  WHERE datname = $1 AND pid <> pg_backend_pid() AND application_name IS DISTINCT FROM 'offsite'`;
+
 /**
- * Makes the target database ready. Absent: created like the source's. Present and empty: the
- * roles created and the properties applied. Present with objects: refused unless `force`, which
- * drops it first (WITH (FORCE): sessions still connected are ended).
+ * Makes sure nothing holds `database` open, so that it can be renamed: sessions of offsite's own
+ * (a killed restore's) are ended; anyone else's is a refusal naming who, and the fix.
+ */
+async function freeOfSessions(session: SqlSession, database: string): Promise<void> {
+  const [other] = await session.query<{ n: number; who: string | null }>(OTHER_SESSIONS, [database]);
+  if (other && other.n > 0) {
+    throw new OffsiteError(
+      'PREFLIGHT_FAILED',
+      `the target database ${database} has ${other.n} other session${other.n === 1 ? '' : 's'} connected (${other.who}): it cannot be replaced while in use`,
+      {
+        hint: `stop the applications using ${database} (or end their sessions: SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${database.replaceAll("'", "''")}'), then run the restore again; nothing was changed`,
+      },
+    );
+  }
+  await session.query(
+    `SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity
+     WHERE datname = $1 AND pid <> pg_backend_pid() AND application_name = 'offsite'`,
+    [database],
+  );
+}
+
+/**
+ * Checks the target and creates the temporary database the restore writes into. A target that
+ * exists must be empty unless `force`, and free of other sessions; `beforeReplace` runs (a safety
+ * dump) before anything is created when a database with objects is to be replaced.
  */
 export async function prepareTarget(
   connect: Connect,
   target: PgTarget,
   extras: DatabaseExtras | null,
-  opts: { force: boolean },
+  opts: { force: boolean; beforeReplace?: () => Promise<void>; onLeftovers?: (names: string[]) => void },
 ): Promise<PreparedTarget> {
   const probe = await probeTarget(connect, target);
   const admin = maintenanceOf(target);
-  const run = (sql: string) => withSession(connect, admin, (s) => s.query(sql));
+  const leftovers = await withSession(connect, admin, (s) => leftoversOf(s, target.database));
+  if (leftovers.length > 0) opts.onLeftovers?.(leftovers);
   let was: PreparedTarget['was'] = 'absent';
   if (probe.exists) {
     const objects = await userObjects(connect, target);
@@ -107,23 +184,18 @@ export async function prepareTarget(
         'PREFLIGHT_FAILED',
         `the target database ${target.database} is not empty (${objects.join(', ')}${objects.length > 5 ? ', …' : ''})`,
         {
-          hint: `restore into a new database name (offsite creates it), or add --force to drop ${target.database} and everything in it first`,
+          hint: `restore into a new database name (offsite creates it), or add --force to replace ${target.database} and everything in it (--safety-dump keeps a backup of it in the store first)`,
         },
       );
     }
-    if (objects.length > 0) {
-      await run(`DROP DATABASE ${quoteIdent(target.database)} WITH (FORCE)`);
-      was = 'replaced';
-    } else was = 'empty';
+    was = objects.length > 0 ? 'replaced' : 'empty';
+    // Refused now, before a long restore, rather than at the rename.
+    await withSession(connect, admin, (s) => freeOfSessions(s, target.database));
+    if (was === 'replaced') await opts.beforeReplace?.();
   }
-  if (was !== 'empty') {
-    const created = await createScratchDatabase(
-      connect,
-      admin,
-      target.database,
-      extras,
-      probe.serverMajor,
-    ).catch((err: OffsiteError) => {
+  const temporary = temporaryName(target.database);
+  const created = await createScratchDatabase(connect, admin, temporary, extras, probe.serverMajor).catch(
+    (err: OffsiteError) => {
       if (err.code !== 'SCRATCH_UNSUITABLE') throw err;
       throw new OffsiteError(
         'PREFLIGHT_FAILED',
@@ -133,23 +205,35 @@ export async function prepareTarget(
           cause: err,
         },
       );
-    });
-    return { target: created.target, ownership: created.ownership, was, undo: created.drop };
-  }
-  const ownership = extras !== null && probe.superuser;
-  if (ownership) {
-    await run(extras.rolesSql);
-    for (const statement of databasePropertiesSql(target.database, extras.database)) await run(statement);
-  }
+    },
+  );
   return {
-    target,
-    ownership,
+    target: created.target,
+    ownership: created.ownership,
     was,
-    // It was empty: a failed restore leaves it empty again, dropped and created anew like the
-    // source's (which its properties already were), so that a retry starts from the same place.
-    async undo() {
-      await run(`DROP DATABASE ${quoteIdent(target.database)} WITH (FORCE)`);
-      await createScratchDatabase(connect, admin, target.database, extras, probe.serverMajor);
+    undo: created.drop,
+    async commit() {
+      const aside = temporaryName(target.database, REPLACED_MARKER);
+      await withSession(connect, admin, async (s) => {
+        await s.query('BEGIN');
+        try {
+          const [row] = await s.query<{ exists: boolean }>(
+            'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1) AS exists',
+            [target.database],
+          );
+          if (row?.exists) {
+            await freeOfSessions(s, target.database);
+            await s.query(`ALTER DATABASE ${quoteIdent(target.database)} RENAME TO ${quoteIdent(aside)}`);
+          }
+          await s.query(`ALTER DATABASE ${quoteIdent(temporary)} RENAME TO ${quoteIdent(target.database)}`);
+          await s.query('COMMIT');
+        } catch (err) {
+          await s.query('ROLLBACK').catch(() => {});
+          throw err;
+        }
+        // The old database is out of the way: its removal failing leaves it under the aside name.
+        await s.query(`DROP DATABASE IF EXISTS ${quoteIdent(aside)} WITH (FORCE)`);
+      });
     },
   };
 }

@@ -1,131 +1,55 @@
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { cacheDirOf } from '../config/preflight.ts';
-import type { OffsiteError } from '../errors.ts';
-import { reportEvery } from '../pipeline/progress.ts';
 import type { RunContext } from '../pipeline/run-context.ts';
 import type { StageDefinition } from '../pipeline/run-pipeline.ts';
 import { OFFSITE_VERSION } from '../report/build-report.ts';
 import { formatBytes } from '../report/format.ts';
-import { chunkFile } from '../store/chunk-file.ts';
-import { dropIndex, indexPath, loadIndex, writeIndex } from '../store/chunk-index.ts';
-import { ChunkWriter } from '../store/chunk-writer.ts';
-import { chunkParams } from '../store/fastcdc.ts';
-import { backupFileSet } from '../store/file-sets.ts';
+import { writeIndex } from '../store/chunk-index.ts';
 import {
   backupIdFor,
   manifestKey,
   packsPrefix,
-  pipelinePrefix,
   reportKey,
   restoreTestKey,
   sourceFactsKey,
 } from '../store/layout.ts';
-import {
-  type DraftFile,
-  type DraftFileSet,
-  encodeManifest,
-  type ManifestDraft,
-} from '../store/manifest-writer.ts';
+import { encodeManifest, type ManifestDraft } from '../store/manifest-writer.ts';
 import { extendPackRetention } from '../store/retention.ts';
 import { sourceFactsRecord } from '../store/source-facts-record.ts';
-import { type BackupSource, verifyUpload } from '../store/verify-upload.ts';
+import { chunkingRecord, type StoredBackupFiles, storeBackupFiles } from '../store/store-backup-files.ts';
 import { restoreTestRecord, restoreTestVerdict } from './restore-test-record.ts';
 
-const PROGRESS_EVERY_MS = 1000;
 const json = (value: unknown) => Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
 const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : undefined);
 
 /** What uploading the chunks left for publishing: the files' chunk lists and the checked store. */
-interface ChunkUpload {
-  files: DraftFile[];
-  fileSets: DraftFileSet[];
-  writer: ChunkWriter;
-  index: Awaited<ReturnType<typeof loadIndex>>['index'];
-  idxPath: string;
-  verified: Awaited<ReturnType<typeof verifyUpload>>;
-}
+type ChunkUpload = StoredBackupFiles;
 
 /**
  * The dump's files and the file sets, cut into content-defined chunks; only chunks the store
  * lacks are compressed and uploaded in packs; then the store is checked against everything the
- * backup references. Nothing here makes a backup visible: only the manifest does.
+ * backup references (storeBackupFiles). Nothing here makes a backup visible: only the manifest does.
  */
 async function uploadChunks(ctx: RunContext, signal: AbortSignal): Promise<ChunkUpload> {
-  const { store } = ctx.deps;
-  const cfg = ctx.config.store;
-  const pipeline = ctx.config.name;
   const dump = ctx.dump!;
-  const packs = packsPrefix(cfg.prefix, pipeline);
-  const params = chunkParams(cfg.chunking.averageSize);
-  const cacheDir = cacheDirOf(ctx.config);
-  const idxPath = indexPath(cacheDir, store.location, packs);
-  const { index, source } = await loadIndex(store, idxPath, { prefix: cfg.prefix, pipeline }, signal);
-  ctx.log.info({ chunksKnown: index.size, source }, 'chunk index loaded');
-
-  const writer = new ChunkWriter({
-    store,
-    packs,
-    index,
-    concurrency: cfg.concurrency,
-    packSize: cfg.chunking.packSize,
-    compressionLevel: cfg.chunking.compressionLevel,
+  return storeBackupFiles({
+    store: ctx.deps.store,
+    storeConfig: ctx.config.store,
+    pipeline: ctx.config.name,
+    cacheDir: cacheDirOf(ctx.config),
+    dump,
+    fileSets: ctx.config.files,
+    log: ctx.log,
     signal,
+    // Bytes read of the dump (file sets come on top, their size unknown until read), and sent.
+    onProgress: ({ bytesRead, bytesStored }) =>
+      ctx.progress?.update('upload', {
+        status: `uploading new chunks, ${formatBytes(bytesStored)} sent`,
+        bytes: bytesRead,
+        totalBytes: Math.max(dump.bytes, bytesRead),
+      }),
+    onChecking: () => ctx.progress?.update('upload', { status: 'checking the store' }),
   });
-  const files: DraftFile[] = [];
-  const sources: BackupSource[] = [];
-  const fileSets: DraftFileSet[] = [];
-  const chunkAll = async () => {
-    for (const name of dump.files) {
-      const path = join(dump.dir, name);
-      const file = { name, ...(await chunkFile(path, writer, params)) };
-      files.push(file);
-      sources.push({ path, chunks: file.chunks });
-    }
-    for (const set of ctx.config.files) {
-      const record = await backupFileSet(set, writer, params);
-      fileSets.push(record);
-      for (const e of record.entries)
-        if (e.chunks) sources.push({ path: join(set.path, e.path), chunks: e.chunks });
-    }
-  };
-  // Bytes read of the dump (file sets come on top, their size unknown until read), and sent.
-  const stopReporting = reportEvery(PROGRESS_EVERY_MS, () => {
-    const { bytesRead, bytesStored } = writer.stats;
-    ctx.progress?.update('upload', {
-      status: `uploading new chunks, ${formatBytes(bytesStored)} sent`,
-      bytes: bytesRead,
-      totalBytes: Math.max(dump.bytes, bytesRead),
-    });
-  });
-  try {
-    await chunkAll();
-    await writer.flush();
-  } finally {
-    await stopReporting();
-  }
-  ctx.progress?.update('upload', { status: 'checking the store' });
-
-  const verified = await verifyUpload({
-    store,
-    pipelinePrefix: pipelinePrefix(cfg.prefix, pipeline),
-    packs,
-    index,
-    sources,
-    writer,
-    readPercent: cfg.verifyReadPercent,
-    signal,
-  }).catch(async (err) => {
-    // The index is a cache the next run checks again. Keep what this run stored unless the
-    // store was found inconsistent: then the next run rebuilds it from the newest manifest.
-    if ((err as OffsiteError).code === 'INTEGRITY_FAILED') await dropIndex(idxPath);
-    else await writeIndex(idxPath, index).catch(() => {});
-    throw err;
-  });
-  if (verified.repaired > 0) {
-    ctx.log.warn({ chunks: verified.repaired }, 'chunks missing or damaged in the store: uploaded again');
-  }
-  return { files, fileSets, writer, index, idxPath, verified };
 }
 
 const started = new WeakMap<RunContext, Promise<ChunkUpload>>();
@@ -175,7 +99,6 @@ export const uploadStage: StageDefinition = {
       }),
     );
     const packs = packsPrefix(cfg.prefix, pipeline);
-    const params = chunkParams(cfg.chunking.averageSize);
     const { files, fileSets, writer, index, idxPath, verified } = await (started.get(ctx) ??
       uploadChunks(ctx, ctx.signal));
     await writeIndex(idxPath, index);
@@ -233,14 +156,7 @@ export const uploadStage: StageDefinition = {
         sha256: createHash('sha256').update(record).digest('hex'),
       },
       sourceFacts: { key: factsKey, sha256: createHash('sha256').update(facts).digest('hex') },
-      chunking: {
-        algorithm: 'fastcdc',
-        ...params,
-        hash: 'sha256',
-        compression: 'zstd',
-        packSize: cfg.chunking.packSize,
-        packsPrefix: packs,
-      },
+      chunking: chunkingRecord(cfg, packs),
       dump: { files },
       fileSets,
       totals: { bytes: stats.bytesRead, chunks: stats.refs },

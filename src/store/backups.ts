@@ -2,7 +2,7 @@ import { promisify } from 'node:util';
 import { zstdDecompress } from 'node:zlib';
 import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
-import { backupsPrefix, MANIFEST } from './layout.ts';
+import { backupsPrefix, isSafetyDumpId, MANIFEST } from './layout.ts';
 import { type Manifest, manifestSchema } from './manifest.ts';
 import { readObject } from './read-chunk.ts';
 
@@ -51,10 +51,13 @@ export async function readManifest(store: ObjectStore, key: string, signal?: Abo
   return result.data;
 }
 
-/** The backup of a snapshot date (YYYY-MM-DD, the newest that day) or with an exact id. */
+/**
+ * The backup of a snapshot date (YYYY-MM-DD, the newest that day) or with an exact id. A date
+ * means the source's backups: safety dumps (copies of a restore's target) are chosen by id only.
+ */
 export function pickBackup(backups: BackupRef[], wanted: { date?: string; id?: string }): BackupRef {
   const matches = backups.filter((b) =>
-    wanted.id ? b.id === wanted.id : b.id.startsWith(`${wanted.date}T`),
+    wanted.id ? b.id === wanted.id : b.id.startsWith(`${wanted.date}T`) && !isSafetyDumpId(b.id),
   );
   const found = matches.at(-1);
   if (!found) {
@@ -62,6 +65,22 @@ export function pickBackup(backups: BackupRef[], wanted: { date?: string; id?: s
     throw new OffsiteError(
       'BACKUP_NOT_FOUND',
       `no backup ${wanted.id ? `with id ${wanted.id}` : `of ${wanted.date}`}; backups exist for: ${[...new Set(have)].join(', ') || 'none'}`,
+    );
+  }
+  return found;
+}
+
+/**
+ * The newest backup of the source: "latest" never means a safety dump (a copy of a restore's
+ * target, `restore --safety-dump`), which is chosen by its id.
+ */
+export function latestBackup(backups: BackupRef[]): BackupRef {
+  const found = backups.filter((b) => !isSafetyDumpId(b.id)).at(-1);
+  if (!found) {
+    throw new OffsiteError(
+      'BACKUP_NOT_FOUND',
+      `no backup of the source, only safety dumps: ${backups.map((b) => b.id).join(', ')}`,
+      { hint: 'choose a safety dump by its id: --backup ID (offsite list shows them)' },
     );
   }
   return found;

@@ -13,6 +13,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ObjectStore } from '../pipeline/ports.ts';
 import { listBackups, readManifest } from './backups.ts';
+import { isSafetyDumpId } from './layout.ts';
 import { eachRef } from './manifest.ts';
 
 /** Where a chunk's compressed frame is: a pack (its id) and a byte range in it. */
@@ -297,7 +298,10 @@ export async function loadIndex(
 ): Promise<{ index: ChunkIndex; source: 'local' | 'manifest' | 'empty' }> {
   const local = await readIndex(path);
   if (local) return { index: local, source: 'local' };
-  const newest = (await listBackups(store, where.prefix, where.pipeline, signal)).at(-1);
+  // The newest backup of the source shares the most chunks with tonight's; a safety dump (a copy
+  // of a restore's target) only when there is nothing else.
+  const backups = await listBackups(store, where.prefix, where.pipeline, signal);
+  const newest = backups.filter((b) => !isSafetyDumpId(b.id)).at(-1) ?? backups.at(-1);
   const index = new ChunkIndex();
   if (!newest) return { index, source: 'empty' };
   const manifest = await readManifest(store, newest.manifestKey, signal);

@@ -67,6 +67,14 @@ export function backupIdFor(snapshotCreatedAt: Date, runId: string): string {
   return `${iso.slice(0, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}Z-${runId}`;
 }
 
+/** The run id of a safety dump starts with this: its backup id says what it is without a read. */
+export const SAFETY_DUMP_RUN = 'safety-';
+
+/** Whether a backup id is a safety dump's (`restore --safety-dump`), not a backup of the source. */
+export function isSafetyDumpId(backupId: string): boolean {
+  return /^\d{4}-\d\d-\d\dT\d{4}Z-safety-/.test(backupId);
+}
+
 /** Key prefix of a pipeline's run locks. */
 export function locksPrefix(prefix: string, pipeline: string): string {
   return `${pipelinePrefix(prefix, pipeline)}/locks/`;

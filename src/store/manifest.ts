@@ -69,15 +69,27 @@ export const manifestSchema = z
       pgRestore: z.string(),
       offsite: z.string(),
     }),
-    restoreTest: z.object({
-      status: z.literal('passed'),
-      checks: z.array(z.object({ name: z.string(), status: z.string() })),
-      durationMs: z.number().int(),
-      scratchServerVersion: z.string(),
-      /** restore-test.json beside the manifest: the checks with their details. */
-      key: z.string(),
-      sha256,
-    }),
+    /**
+     * The restore test's outcome: passed for every nightly backup; not-run for a safety dump
+     * (`restore --safety-dump`: a copy of a restore's target, published without a test, whose
+     * restore proves itself against its source facts like any other).
+     */
+    restoreTest: z.discriminatedUnion('status', [
+      z.object({
+        status: z.literal('passed'),
+        checks: z.array(z.object({ name: z.string(), status: z.string() })),
+        durationMs: z.number().int(),
+        scratchServerVersion: z.string(),
+        /** restore-test.json beside the manifest: the checks with their details. */
+        key: z.string(),
+        sha256,
+      }),
+      z.object({ status: z.literal('not-run'), reason: z.string() }),
+    ]),
+    /** Why the backup was made, when not a nightly run's (a safety dump: "before restore <id>"). */
+    reason: z.string().optional(),
+    /** A safety dump: the database it copied (postgres://user@host:port/db) and the backup restored over it. */
+    safetyDump: z.object({ target: z.string(), before: z.string() }).optional(),
     /**
      * source-facts.json beside the manifest: the source's row counts and check inputs, so a restore
      * anywhere can run the restore test's checks. Absent in backups made before offsite wrote it.
@@ -107,7 +119,8 @@ export const manifestSchema = z
       /** Chunk references (a chunk used twice counts twice). */
       chunks: z.number().int(),
     }),
-    report: z.object({ key: z.string() }),
+    /** The run's report (absent for a safety dump, which has no run). */
+    report: z.object({ key: z.string() }).optional(),
   })
   .superRefine((m, ctx) => {
     // A reference to a pack the list lacks would only fail later, far from its cause.

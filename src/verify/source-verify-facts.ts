@@ -31,7 +31,7 @@ async function timed<T extends object>(fn: () => Promise<T>): Promise<T & { dura
 export async function recordSourceVerifyFacts(
   connect: Connect,
   target: PgTarget,
-  config: PipelineConfig,
+  config: Pick<PipelineConfig, 'verify' | 'dump'>,
 ): Promise<SourceVerifyFacts> {
   const v = config.verify;
   const pool = openSessionPool(connect, target, v.concurrency);

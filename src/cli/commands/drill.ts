@@ -8,7 +8,8 @@ import { type ErrorCode, OffsiteError } from '../../errors.ts';
 import { runDrill, storeDrillReport } from '../../recovery/drill.ts';
 import { OFFSITE_VERSION } from '../../report/build-report.ts';
 import { formatBytes, formatDuration } from '../../report/format.ts';
-import { pickBackup, readManifest } from '../../store/backups.ts';
+import { type BackupRef, latestBackup, pickBackup, readManifest } from '../../store/backups.ts';
+import { isSafetyDumpId } from '../../store/layout.ts';
 import { publishedBackups } from '../../store/store-location.ts';
 import { checkDate, loadStorePipelineFor, onePipeline, usageError } from '../arguments.ts';
 import type { Command } from '../command.ts';
@@ -28,14 +29,16 @@ freshness, SQL assertions. The scratch server is removed afterwards, whatever ha
 Ctrl-C. The drill's report (status, restore time, checks, scratch server) is stored at
 drills/<drill-id>.json beside the backups, failed drills too: offsite list shows each backup's
 last passed drill, offsite report --html charts drill restore times (the backup's RTO from the
-store). Without a choice of backup, the newest is drilled. --random picks any stored backup: use
+store). Without a choice of backup, the newest is drilled. --latest, --date and --random choose among
+the source's backups, never a safety dump (restore --safety-dump: a copy of a restore's target),
+which --backup ID drills. --random picks any stored backup: use
 it for periodic drills (a weekly timer), so every backup in retention gets proven in time. To drill
 an offline copy (offsite export), use a pipeline file whose store: is { kind: dir, path: DIR }
 with the same name: and store.prefix.`,
     flags: [
       ['--date YYYY-MM-DD', 'drill the newest backup of the snapshot taken that day'],
       ['--backup ID', 'drill this backup (ids are listed by offsite list)'],
-      ['--latest', 'drill the newest backup (the default)'],
+      ['--latest', 'drill the newest backup of the source, not a safety dump (the default)'],
       ['--random', 'drill a backup picked at random: for periodic drills'],
       ['--json', 'print the drill report as JSON'],
     ],
@@ -85,8 +88,8 @@ with the same name: and store.prefix.`,
       values.date || values.backup
         ? pickBackup(backups, { date: values.date, id: values.backup })
         : values.random
-          ? backups[randomInt(backups.length)]!
-          : backups.at(-1)!;
+          ? randomBackup(backups)
+          : latestBackup(backups);
     const manifest = await readManifest(store, chosen.manifestKey, signal);
     log.info({ backup: chosen.id, store: store.location }, 'drilling');
     const pgTools = await findPgTools(majorFromVersion(manifest.versions.pgDump) ?? 0, config.dump.pgBinDir);
@@ -127,3 +130,9 @@ with the same name: and store.prefix.`,
     return 'ok';
   },
 };
+
+/** Any backup of the source (safety dumps are drilled by id only). */
+function randomBackup(backups: BackupRef[]): BackupRef {
+  const source = backups.filter((b) => !isSafetyDumpId(b.id));
+  return source.length > 0 ? source[randomInt(source.length)]! : latestBackup(backups);
+}

@@ -3,7 +3,7 @@ import { createStore } from '../../adapters/create-deps.ts';
 import { createDirStore } from '../../adapters/object-store-dir.ts';
 import { exportBackup } from '../../recovery/export.ts';
 import { counted, formatBytes } from '../../report/format.ts';
-import { pickBackup, readManifest } from '../../store/backups.ts';
+import { latestBackup, pickBackup, readManifest } from '../../store/backups.ts';
 import { publishedBackups } from '../../store/store-location.ts';
 import { checkDate, loadStorePipelineFor, onePipeline, usageError } from '../arguments.ts';
 import type { Command } from '../command.ts';
@@ -25,7 +25,7 @@ store: { kind: dir, path: DIR, prefix: … }, then offsite list/restore/drill th
     flags: [
       ['--date YYYY-MM-DD', 'export the newest backup of the snapshot taken that day'],
       ['--backup ID', 'export this backup (ids are listed by offsite list)'],
-      ['--latest', 'export the newest backup'],
+      ['--latest', 'export the newest backup of the source (not a safety dump: choose one with --backup)'],
       ['--to DIR', 'the directory store to copy into (created if absent)'],
     ],
     examples: [
@@ -70,7 +70,7 @@ store: { kind: dir, path: DIR, prefix: … }, then offsite list/restore/drill th
     // No backups is a wrong location (or nothing published yet): exit 7, never an empty answer.
     const backups = await publishedBackups(store, config.store.prefix, config.name, signal);
     const chosen = values.latest
-      ? backups.at(-1)!
+      ? latestBackup(backups)
       : pickBackup(backups, { date: values.date, id: values.backup });
     const manifest = await readManifest(store, chosen.manifestKey, signal);
     log.info({ backup: chosen.id, to: toDir, packs: manifest.packs.length }, 'exporting');

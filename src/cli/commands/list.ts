@@ -20,6 +20,8 @@ interface BackupLine {
   /** When the newest passed drill of this backup finished (ISO), null when none has. */
   lastDrill: string | null;
   bytes: number;
+  /** The pg_dump that wrote it: a restore needs a pg_restore of at least its major. */
+  pgDump: string;
   /** Bytes this backup's run uploaded (null when its run report is gone). */
   newBytes: number | null;
 }
@@ -50,7 +52,9 @@ export const command: Command = {
 the snapshot day and id, why the run happened (--reason, "nightly" when none was given), the
 restore test's verdict, the last drill (the date of the newest offsite drill that passed: the last
 time the backup was proven restorable from the store), the backup's size and the bytes its run
-uploaded (what it added to the store after deduplication).`,
+uploaded (what it added to the store after deduplication). A safety dump (restore --force
+--safety-dump: a copy of the database a restore replaced) is listed with the reason "before
+restore ID" and the restore test not-run; --json adds each backup's pg_dump version.`,
     flags: [['--json', 'print the backups as a JSON array']],
     examples: ['offsite list app-prod', 'offsite list app-prod --json | jq -r ".[-1].id"'],
     exits: [
@@ -82,16 +86,19 @@ uploaded (what it added to the store after deduplication).`,
     );
     for (const ref of backups) {
       const m = await readManifest(store, ref.manifestKey, signal);
-      const report = await fromReport(store, m.report.key, signal);
+      const report = m.report
+        ? await fromReport(store, m.report.key, signal)
+        : { reason: null, newBytes: null };
       lines.push({
         id: ref.id,
         date: m.snapshot.createdAt.slice(0, 10),
         snapshot: { id: m.snapshot.id, createdAt: m.snapshot.createdAt },
         pointInTime: m.snapshot.pointInTime ?? null,
-        reason: report.reason,
+        reason: m.reason ?? report.reason,
         restoreTest: m.restoreTest.status,
         lastDrill: drilled.get(ref.id) ?? null,
         bytes: m.totals.bytes,
+        pgDump: m.versions.pgDump,
         newBytes: report.newBytes,
       });
     }

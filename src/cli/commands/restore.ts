@@ -4,10 +4,12 @@ import { findPgTools, majorFromVersion } from '../../adapters/pg-tools.ts';
 import { connectPostgres } from '../../adapters/postgres.ts';
 import { OffsiteError } from '../../errors.ts';
 import { readSourceFacts, restoreToDatabase } from '../../recovery/restore-to-database.ts';
+import { type SafetyDump, safetyDump } from '../../recovery/safety-dump.ts';
 import { parseTargetUrl, targetPassword } from '../../recovery/target-url.ts';
 import { counted, formatBytes } from '../../report/format.ts';
 import type { CheckReport } from '../../report/run-report.ts';
-import { type BackupRef, pickBackup, readManifest } from '../../store/backups.ts';
+import { type BackupRef, latestBackup, pickBackup, readManifest } from '../../store/backups.ts';
+import { isSafetyDumpId } from '../../store/layout.ts';
 import type { Manifest } from '../../store/manifest.ts';
 import { restoreBackup } from '../../store/restore-backup.ts';
 import { publishedBackups } from '../../store/store-location.ts';
@@ -21,28 +23,34 @@ export const command: Command = {
     'restore a backup into a database, proven by the restore-test checks (or its files into a directory)',
   help: {
     usage:
-      'offsite restore <pipeline> (--date YYYY-MM-DD | --backup ID | --latest) (--to postgres://USER@HOST:PORT/DB | --to-dir DIR) [--jobs N] [--table SCHEMA.TABLE]… [--force] [--json]',
+      'offsite restore <pipeline> (--date YYYY-MM-DD | --backup ID | --latest) (--to postgres://USER@HOST:PORT/DB | --to-dir DIR) [--jobs N] [--table SCHEMA.TABLE]… [--force [--safety-dump]] [--no-roles] [--json]',
     about: `Fetch a backup from the store (every chunk and file checked against its sha256) and
 --to: restore it into a database with pg_restore, then run the restore test's checks (row counts,
 checksums, schema, sequences, amcheck, freshness, SQL assertions) against the source facts and
 check settings the backup recorded: the restore proves itself. The plan (backup, snapshot time,
 target, size, tables) is printed first. A database that does not exist is created like the
 source's (roles first, without passwords; its encoding, locale and properties); an existing one
-must be empty unless --force, which drops it with everything in it. The password never goes in
-the URL (refused: argv is visible in ps): PGPASSWORD, --to-password-env NAME, or PGPASSFILE/~/.pgpass.
-A restore that fails (a damaged pack, pg_restore) leaves no database behind (one it created is
-dropped; an empty one it was given is left empty) and names the previous backup to try. A restore
-whose checks fail keeps the database for inspection and names it. --table restores those tables
+must be empty unless --force, which replaces it with everything in it. The restore is atomic: it
+goes into a temporary database <DB>_offsite_restoring_<hex> on the target server, the checks run
+there, and only when they pass is it renamed to DB (an existing DB renamed aside in the same
+transaction, then dropped). A restore that fails (a damaged pack, pg_restore, a failed check) or is
+interrupted drops the temporary database and leaves DB as it was; a failure of the backup's bytes
+names the previous backup to try. DB must have no sessions but offsite's own (others are named and
+refused: stop the application first). The password never goes in the URL (refused: argv is visible
+in ps): PGPASSWORD, --to-password-env NAME, or PGPASSFILE/~/.pgpass. --table restores those tables
 with their schema, data, indexes, constraints, defaults, triggers, comments, privileges and the
 sequences they use (a foreign key only with the table it references, a trigger only with its
 function; a type or function a chosen table itself needs is not restored: pg_restore fails naming it); their row counts, checksums and sequences are checked,
 the schema and SQL assertions are not. --to-dir reassembles the files only: DIR/dump for
-pg_restore and DIR/files/<set>. A safety dump of the target before --force is not offered yet.
+pg_restore and DIR/files/<set>. --force --safety-dump first backs the target up into the store
+as a backup of its own (reason "before restore ID", restore test not-run, its source facts read
+from the target), printing the command that restores it: a wrong restore can be undone.
+--latest and --date mean the source's backups: they never choose a safety dump (--backup ID does).
 Only the pipeline's store (and its credentials) is used: no RDS access is needed.`,
     flags: [
       ['--date YYYY-MM-DD', 'restore the newest backup of the snapshot taken that day'],
       ['--backup ID', 'restore this backup (ids are listed by offsite list)'],
-      ['--latest', 'restore the newest backup'],
+      ['--latest', 'restore the newest backup of the source (never a safety dump: choose one with --backup)'],
       ['--to URL', 'the database to restore into: postgres://USER@HOST:PORT/DATABASE, no password'],
       [
         '--to-password-env NAME',
@@ -51,7 +59,14 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
       ['--to-dir DIR', 'instead: write dump/ and files/ into DIR (new or empty)'],
       ['--jobs N', 'parallel pg_restore jobs (default: dump.jobs)'],
       ['--table SCHEMA.TABLE', 'restore only this table (repeatable)'],
-      ['--force', 'drop a target database that is not empty, and everything in it, first'],
+      [
+        '--force',
+        'replace a target database that is not empty, and everything in it, once the restored copy passed its checks',
+      ],
+      [
+        '--safety-dump',
+        'with --force: first back the target up into the store (listed with reason "before restore ID"), so the restore can be undone',
+      ],
       ['--no-roles', "do not create the backup's roles: the target server has its own, of the same names"],
       ['--json', 'print the outcome and every check as JSON'],
     ],
@@ -59,12 +74,13 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
       'PGPASSWORD=… offsite restore app-prod --date 2026-11-24 --to postgres://postgres@db2:5432/app_restored',
       'offsite restore app-prod --latest --to postgres://postgres@db2/app --table app.payments --force',
       'offsite restore app-prod --backup 2026-11-24T0310Z-r1 --to-dir /restore',
+      'offsite restore app-prod --latest --to postgres://postgres@db2/app --force --safety-dump',
     ],
     exits: [
       [0, 'restored, every chunk and file matched its hash and every check passed (or --to-dir: written)'],
       [
         1,
-        'a chunk or file did not match its hash, pg_restore failed (nothing left behind), or a check failed (the database is kept)',
+        'a chunk or file did not match its hash, pg_restore failed or a check failed (the target is left as it was)',
       ],
       [
         2,
@@ -72,7 +88,7 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
       ],
       [
         3,
-        'no such backup, store credentials missing, the target unreachable or not empty (without --force), no suitable pg_restore',
+        'no such backup, store credentials missing, the target not empty (without --force) or in use by other sessions, no suitable pg_restore',
       ],
       [4, 'the store or the target could not be reached'],
       [5, 'the store or the target refused the credentials'],
@@ -94,6 +110,7 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
           jobs: { type: 'string' },
           table: { type: 'string', multiple: true },
           force: { type: 'boolean' },
+          'safety-dump': { type: 'boolean' },
           'no-roles': { type: 'boolean' },
           json: { type: 'boolean' },
         },
@@ -118,7 +135,12 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
     }
     if (values['to-dir'] && (tables.length > 0 || values.force || jobs || values['to-password-env']))
       throw usageError(
-        '--table, --force, --jobs and --to-password-env go with --to, not --to-dir',
+        '--table, --force, --safety-dump, --jobs and --to-password-env go with --to, not --to-dir',
+        'restore',
+      );
+    if (values['safety-dump'] && !values.force)
+      throw usageError(
+        '--safety-dump goes with --force: it backs up the database --force replaces (without --force a database that is not empty is refused, and nothing is replaced)',
         'restore',
       );
     const to = values.to ? parseTargetUrl(values.to) : null;
@@ -127,7 +149,7 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
     // No backups is a wrong location (or nothing published yet): exit 7, never an empty answer.
     const backups = await publishedBackups(store, config.store.prefix, config.name, signal);
     const chosen = values.latest
-      ? backups.at(-1)!
+      ? latestBackup(backups)
       : pickBackup(backups, { date: values.date, id: values.backup });
     const manifest = await readManifest(store, chosen.manifestKey, signal);
     if (!to) {
@@ -159,10 +181,12 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
     );
     (values.json ? process.stderr : process.stdout).write(plan);
     const pgTools = await findPgTools(majorFromVersion(manifest.versions.pgDump) ?? 0, config.dump.pgBinDir);
+    let dumped: SafetyDump | null = null;
+    const target = { ...to, password };
     const result = await restoreToDatabase({
       store,
       manifest,
-      target: { ...to, password },
+      target,
       tables,
       jobs: jobs ?? config.dump.jobs,
       force: values.force === true,
@@ -175,16 +199,43 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
       signal,
       onCheck: (c) =>
         log.info({ check: c.name, status: c.status }, `check ${c.name} ${c.status}: ${c.summary}`),
+      onLeftovers: (names) =>
+        log.warn(
+          { databases: names },
+          `left by an earlier restore into ${to.database} that was killed: ${names.join(', ')}; once no restore is running, drop them: ${names.map((n) => `DROP DATABASE "${n}";`).join(' ')}`,
+        ),
+      beforeReplace: values['safety-dump']
+        ? async () => {
+            dumped = await safetyDump({
+              store,
+              config,
+              target,
+              restoring: chosen.id,
+              pgToolsFor: (major) =>
+                major > pgTools.majorVersion
+                  ? findPgTools(major, config.dump.pgBinDir)
+                  : Promise.resolve(pgTools),
+              connect: connectPostgres,
+              verify: facts?.settings.verify ?? config.verify,
+              log,
+              signal,
+            });
+            (values.json ? process.stderr : process.stdout).write(safetyText(dumped, pipeline, where));
+          }
+        : undefined,
     }).catch((err) => {
       throw withPreviousHint(err, backups, chosen, pipeline);
     });
     const failed = result.checks.filter((c) => c.status === 'failed');
+    // Assigned in beforeReplace, which TypeScript cannot see has run.
+    const safety = dumped as SafetyDump | null;
     if (values.json) {
       const outcome = {
         backup: chosen.id,
         snapshot: { id: manifest.snapshot.id, createdAt: manifest.snapshot.createdAt },
         target: where,
         was: result.was,
+        safetyDump: safety && { backup: safety.backupId, bytes: safety.bytes },
         bytes: result.bytes,
         tables: tables.length > 0 ? tables : 'all',
         status: failed.length > 0 ? 'failed' : 'passed',
@@ -195,13 +246,23 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
     if (failed.length > 0) {
       throw new OffsiteError(
         'VERIFY_MISMATCH',
-        `the restored database ${to.database} does not match the backup's source: ${failed.map((c) => `${c.name}: ${c.summary}`).join('; ')}`,
-        { hint: `${to.database} is kept for inspection; drop it, or restore again with --force` },
+        `the restored copy of backup ${chosen.id} does not match the backup's source: ${failed.map((c) => `${c.name}: ${c.summary}`).join('; ')}`,
+        {
+          hint: `${to.database} was left as it was (the restored copy was dropped); run offsite check ${pipeline} --read-data, or restore another backup (offsite list ${pipeline})`,
+        },
       );
     }
     return 'ok';
   },
 };
+
+function safetyText(dumped: SafetyDump, pipeline: string, where: string): string {
+  return [
+    `safety dump: ${where} stored as backup ${dumped.backupId} (${dumped.bytes} bytes, ${dumped.bytesUploaded} new in the store)`,
+    `  to undo this restore: offsite restore ${pipeline} --backup ${dumped.backupId} --to ${where} --force`,
+    '',
+  ].join('\n');
+}
 
 function planText(
   id: string,
@@ -219,7 +280,7 @@ function planText(
   return [
     `plan: restore backup ${id}`,
     `  snapshot  ${manifest.snapshot.id} taken ${manifest.snapshot.createdAt}`,
-    `  target    ${where}${force ? ' (--force: an existing database of that name is dropped with everything in it)' : ' (created if absent; refused unless empty)'}`,
+    `  target    ${where}${force ? ' (--force: an existing database of that name is replaced, with everything in it, once the restore passed its checks)' : ' (created if absent; refused unless empty)'}`,
     `  size      ${size} bytes of dump`,
     `  tables    ${which}`,
     '',
@@ -235,7 +296,7 @@ function checksText(checks: CheckReport[], bytes: number, where: string): string
 function withPreviousHint(err: unknown, backups: BackupRef[], chosen: BackupRef, pipeline: string): unknown {
   if (!(err instanceof OffsiteError)) return err;
   if (!['STORE_CORRUPT', 'PG_RESTORE_FAILED', 'INTEGRITY_FAILED'].includes(err.code)) return err;
-  const previous = backups[backups.indexOf(chosen) - 1];
+  const previous = backups.slice(0, backups.indexOf(chosen)).findLast((b) => !isSafetyDumpId(b.id));
   const hint = previous
     ? `nothing was left behind; try the previous backup: offsite restore ${pipeline} --backup ${previous.id} …, and run offsite check ${pipeline}`
     : `nothing was left behind; there is no earlier backup of this pipeline: run offsite check ${pipeline}`;
