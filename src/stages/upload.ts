@@ -236,7 +236,7 @@ export const uploadStage: StageDefinition = {
       chunking: {
         algorithm: 'fastcdc',
         ...params,
-        hash: 'sha256',
+        hash: ctx.deps.store.sealing ? 'hmac-sha256' : 'sha256',
         compression: 'zstd',
         packSize: cfg.chunking.packSize,
         packsPrefix: packs,
