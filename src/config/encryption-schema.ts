@@ -41,7 +41,7 @@ export type UserKeyConfig = { passphraseEnv: string } | { keyFile: string };
  * data key. Any one of them opens the store; all must be readable on this machine.
  */
 export const encryptionSchema = z.strictObject({
-  keys: z.array(userKeySchema).min(1, 'name at least one key: { passphraseEnv: NAME } or { keyFile: path }'),
+  keys: z.array(userKeySchema).min(1),
 });
 
 export type EncryptionConfig = z.infer<typeof encryptionSchema>;
