@@ -4,7 +4,7 @@
 import type { EncryptionConfig } from '../config/encryption-schema.ts';
 import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
-import { pipelinePrefix } from './layout.ts';
+import { pipelinePrefix, wrappedKeyKey } from './layout.ts';
 import { sealedObjectStore } from './sealed-object-store.ts';
 import { StoreCrypto } from './store-crypto.ts';
 import {
@@ -92,13 +92,29 @@ export async function openPipelineStore(
     for (const user of users) checkNewUserKey(user);
     const { dataKey, crypto } = StoreCrypto.generate();
     const now = opts.now?.() ?? new Date();
+    const mine: WrappedKey[] = [];
     for (const user of users) {
       const copy = await wrapDataKey(dataKey, user, now);
       await writeWrappedKey(raw, prefix, config.name, copy, opts.signal);
-      opts.onCreated?.(copy.keyId, user.label);
+      mine.push(copy);
     }
+    // Two first runs at once (before either holds the run lock) would each make a data key: the
+    // earliest copy's wins, and the other run withdraws its own and opens that one.
+    const all = await read();
+    if (all[0]?.dataKeyId !== crypto.dataKeyId) {
+      for (const copy of mine) await raw.delete(wrappedKeyKey(prefix, config.name, copy.keyId), opts.signal);
+      const opened = await openDataKey(
+        all.filter((w) => w.dataKeyId === all[0]!.dataKeyId),
+        users,
+        where,
+      );
+      return sealedObjectStore(raw, opened.crypto, pipelinePrefix(prefix, config.name));
+    }
+    for (const [i, copy] of mine.entries()) opts.onCreated?.(copy.keyId, users[i]!.label);
     return sealedObjectStore(raw, crypto, pipelinePrefix(prefix, config.name));
   }
-  const opened: OpenedKey = await openDataKey(wrapped, users, where);
+  // Every copy wraps the same data key; should a race have left two, the earliest copy's is the store's.
+  const canonical = wrapped.filter((w) => w.dataKeyId === wrapped[0]!.dataKeyId);
+  const opened: OpenedKey = await openDataKey(canonical, users, where);
   return sealedObjectStore(raw, opened.crypto, pipelinePrefix(prefix, config.name));
 }

@@ -4,10 +4,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDirStore } from '../adapters/object-store-dir.ts';
 import { OffsiteError } from '../errors.ts';
+import type { ObjectStore } from '../pipeline/ports.ts';
 import { openPipelineStore } from './open-store.ts';
 import { readObject } from './read-chunk.ts';
 import { sealedObjectStore } from './sealed-object-store.ts';
 import { OBJECT_OVERHEAD, StoreCrypto } from './store-crypto.ts';
+import { wrapDataKey, writeWrappedKey } from './store-keys.ts';
+import { readUserKey } from './user-key.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'offsite-sealed-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -105,5 +108,27 @@ describe('openPipelineStore', () => {
     expect(refused.code).toBe('PREFLIGHT_FAILED');
     expect(refused.message).toMatch(/holds backups written without encryption \(backups\/\)/);
     expect((await raw.list('offsite/')).map((o) => o.key)).toEqual(['offsite/p/backups/b/manifest.json.zst']);
+  });
+
+  it('two first runs at once: the earliest data key wins, the later run withdraws its own copy', async () => {
+    const raw = createDirStore(join(root, 'd'));
+    const config = { name: 'p', store: { prefix: 'offsite' }, encryption };
+    const user = await readUserKey({ passphraseEnv: 'K' }, 'k', env);
+    const other = StoreCrypto.generate();
+    const earlier = await wrapDataKey(other.dataKey, user, new Date('2026-01-01T00:00:00Z'));
+    // The other run's copy lands just as this run writes its own.
+    const racing: ObjectStore = {
+      ...raw,
+      async put(key, body, size, signal, opts) {
+        if (key.includes('/keys/') && !key.includes(earlier.keyId))
+          await writeWrappedKey(raw, 'offsite', 'p', earlier);
+        return raw.put(key, body, size, signal, opts);
+      },
+    };
+    const store = await openPipelineStore(racing, config, { env, create: true });
+    expect((store.sealing as StoreCrypto).dataKeyId).toBe(other.crypto.dataKeyId);
+    expect((await raw.list('offsite/p/keys/')).map((o) => o.key)).toEqual([
+      `offsite/p/keys/${earlier.keyId}.json`,
+    ]);
   });
 });

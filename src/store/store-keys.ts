@@ -127,7 +127,9 @@ export async function readWrappedKeys(
       });
     out.push(parsed.data);
   }
-  return out.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  // Oldest first (ties by id): the first copy's data key is the store's (open-store.ts).
+  const order = (w: WrappedKey) => `${w.createdAt} ${w.keyId}`;
+  return out.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
 }
 
 /** Writes a wrapped copy (kept under Object Lock like any object: losing every copy loses every backup). */

@@ -3,7 +3,7 @@
 // holds no row value and no plaintext sha256 of a chunk, day 2 still deduplicates, restore,
 // drill and check --read-data work with the key, a wrong or missing key exits 3 having written
 // nothing, and key add / key remove rotate the user key without rewriting data.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zstdDecompressSync } from 'node:zlib';
@@ -107,6 +107,9 @@ describe('an encrypted pipeline', () => {
     console.info(
       `day 1 wall time: encrypted ${reports.crypt[0]!.durationMs} ms, plaintext ${reports.plain[0]!.durationMs} ms: ratio ${ratio.toFixed(3)}`,
     );
+    const stages = (r: RunReport) => r.stages.map((st) => `${st.name} ${st.durationMs}`).join(', ');
+    console.info(`stages (ms), encrypted: ${stages(reports.crypt[0]!)}`);
+    console.info(`stages (ms), plaintext: ${stages(reports.plain[0]!)}`);
     const [d1, d2] = reports.crypt.map((r) => r.backup!);
     const share = d2!.bytesUploaded / d1!.bytesUploaded;
     console.info(
@@ -173,6 +176,47 @@ describe('an encrypted pipeline', () => {
     const list = await runCli(['list', crypt, '--json'], env());
     expect(list.exitCode, list.stderr).toBe(0);
     expect(JSON.parse(list.stdout)).toHaveLength(2);
+    const report = await runCli(['report', crypt, '--json'], env());
+    expect(report.exitCode, report.stderr).toBe(0);
+  });
+
+  it('exports a backup encrypted, with its wrapped keys: the disk restores alone with the key, and holds no row value', async () => {
+    const disk = join(dir, 'disk');
+    const exported = await runCli(['export', crypt, '--latest', '--to', disk], env());
+    expect(exported.exitCode, exported.stderr).toBe(0);
+    const texts = readdirSync(disk, { recursive: true, encoding: 'utf8' })
+      .map((f) => join(disk, f))
+      .filter((p) => statSync(p).isFile())
+      .map((p) => {
+        const raw = readFileSync(p);
+        let text = raw.toString('latin1');
+        try {
+          text += zstdDecompressSync(raw).toString('latin1');
+        } catch {
+          // not zstd
+        }
+        return { p, text };
+      });
+    expect(texts.some((t) => t.p.includes('/keys/'))).toBe(true);
+    expect(
+      texts.flatMap((t) => rowValues.filter((v) => t.text.includes(v)).map((v) => `${t.p}: ${v}`)),
+    ).toEqual([]);
+    const offline = demoPipelineWith(
+      dir,
+      {
+        name: 'crypt',
+        store: { kind: 'dir', path: disk, prefix: 'offsite' },
+        encryption: { keys: [{ passphraseEnv: 'OFFSITE_KEY' }] },
+      },
+      { name: 'offline.yaml', replace: ['store'] },
+    );
+    const restored = await runCli(
+      ['restore', offline, '--latest', '--to-dir', join(dir, 'from-disk')],
+      env(),
+    );
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    const wrong = await runCli(['list', offline], env({ OFFSITE_KEY: 'not the passphrase of this store' }));
+    expect(wrong.exitCode).toBe(3);
   });
 
   it('a wrong or missing key: run, restore, drill, check --read-data and list exit 3 naming it, writing nothing', async () => {
