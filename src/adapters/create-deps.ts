@@ -4,6 +4,7 @@ import type { PipelineConfig } from '../config/schema.ts';
 import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
 import type { Deps } from '../pipeline/run-context.ts';
+import { type OpenOptions, openPipelineStore, type StoreOpening } from '../store/open-store.ts';
 import { createNotifyTransport } from './notify-transport.ts';
 import { createDirStore } from './object-store-dir.ts';
 import { createS3Store } from './object-store-s3.ts';
@@ -38,6 +39,18 @@ export function createStore(
     forcePathStyle: store.forcePathStyle,
   });
   return createS3Store(client, store.bucket, store.endpoint, { objectLock: store.objectLock });
+}
+
+/**
+ * The pipeline's store as every command that reads or writes its backups opens it: the configured
+ * store, sealed when the pipeline has `encryption:` (store/open-store.ts: the key is opened, or
+ * refused, before anything is written).
+ */
+export async function openStore(
+  config: StoreOpening & { store: PipelineConfig['store'] },
+  opts: OpenOptions = {},
+): Promise<ObjectStore> {
+  return openPipelineStore(createStore(config.store), config, opts);
 }
 
 /** Wires the real adapters for a pipeline. */

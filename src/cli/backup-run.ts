@@ -6,6 +6,7 @@ import { BACKUP_STAGES, runBackup } from '../pipeline/run-backup.ts';
 import type { Log } from '../pipeline/run-context.ts';
 import { formatBytes, formatDuration } from '../report/format.ts';
 import type { RunReport } from '../report/run-report.ts';
+import { openPipelineStore } from '../store/open-store.ts';
 import { checkRunDate } from './arguments.ts';
 import { progressLines } from './progress-lines.ts';
 import { type ProgressView, startProgressView } from './progress-view.ts';
@@ -33,7 +34,18 @@ export async function backUp(
   checkRunDate(request.date, { timeZone: config.source.snapshot.timeZone, now: new Date() });
   const problems = await preflight(config);
   if (problems.length > 0) throw preflightError(file, problems);
-  return runBackup(config, createDeps(config), log, {
+  const deps = createDeps(config);
+  // An encrypted pipeline's key opens (or is made, on the first run) before anything is written.
+  const store = await openPipelineStore(deps.store, config, {
+    create: true,
+    signal: request.signal,
+    onCreated: (keyId, label) =>
+      log.info(
+        { keyId },
+        `made the store's data key; its first wrapped copy is ${keyId}, opened by ${label}`,
+      ),
+  });
+  return runBackup(config, { ...deps, store }, log, {
     date: request.date ?? null,
     at: request.at ?? null,
     reason: request.reason ?? null,

@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   validate: () => import('./commands/validate.ts'),
   reap: () => import('./commands/reap.ts'),
   doctor: () => import('./commands/doctor.ts'),
+  key: () => import('./commands/key.ts'),
 };
 
 // --debug, before or after the command (not after a bare "--"): stack traces, and debug log lines.

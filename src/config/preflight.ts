@@ -31,6 +31,14 @@ function secretVariables(config: PipelineConfig): { path: string; name: string; 
       { path: 'store.secretAccessKeyEnv', name: config.store.secretAccessKeyEnv, holds: 'the store key' },
     );
   }
+  config.encryption?.keys.forEach((k, i) => {
+    if ('passphraseEnv' in k)
+      out.push({
+        path: `encryption.keys[${i}].passphraseEnv`,
+        name: k.passphraseEnv,
+        holds: "the passphrase that opens the store's data key",
+      });
+  });
   if (config.scratch.kind === 'url') {
     out.push({
       path: 'scratch.urlEnv',
@@ -144,6 +152,16 @@ export async function preflight(
   for (const d of directories(config)) {
     const message = d.write ? await writableDirProblem(d.dir) : await readableDirProblem(d.dir);
     if (message) problems.push({ kind: 'path', path: d.path, message });
+  }
+  for (const [i, k] of (config.encryption?.keys ?? []).entries()) {
+    if (!('keyFile' in k)) continue;
+    const denied = await errnoOf(access(resolve(k.keyFile), constants.R_OK));
+    if (denied)
+      problems.push({
+        kind: 'credentials',
+        path: `encryption.keys[${i}].keyFile`,
+        message: `the key file ${resolve(k.keyFile)} cannot be read (${denied}); put the store's key file there, readable by this user`,
+      });
   }
   return problems;
 }

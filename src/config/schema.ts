@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { anomaliesSchema } from './anomalies-schema.ts';
 import { costsSchema } from './costs-schema.ts';
+import { encryptionSchema } from './encryption-schema.ts';
 import { envName } from './env-name.ts';
 import { instanceClass, securityGroupId } from './field-formats.ts';
 import { notifySchema } from './notify-schema.ts';
@@ -119,6 +120,8 @@ export const pipelineSchema = z.strictObject({
   files: filesSchema.default([]),
   /** Prometheus metrics of each run (src/report/metrics.ts names them). */
   metrics: metricsSchema.optional(),
+  /** Client-side encryption of everything stored (config/encryption-schema.ts); absent: plaintext. */
+  encryption: encryptionSchema.optional(),
   /** Alerts outside AWS: webhooks, email, a heartbeat URL (config/notify-schema.ts). */
   notify: notifySchema.optional(),
   /**

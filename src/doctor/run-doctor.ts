@@ -7,6 +7,7 @@ import type { ObjectStore, OpenScratchOptions, PgTools, RdsPort, ScratchServer }
 import { counted } from '../report/format.ts';
 import { majorOf } from '../stages/locate-snapshot.ts';
 import { type DoctorCheck, failed, runCheck, skipped } from './doctor-check.ts';
+import { checkEncryption } from './encryption-check.ts';
 import { checkPgTools, checkScratchServer } from './machine-checks.ts';
 import { checkSnapshots, checkSourceInstance, checkSubnetGroup } from './source-checks.ts';
 import { checkStore } from './store-checks.ts';
@@ -147,27 +148,31 @@ export async function runDoctor(
     return [source, snapshots, subnet, groups, pgTools, scratch];
   };
 
-  const storeSide = async (): Promise<DoctorCheck> => {
+  const storeSide = async (): Promise<DoctorCheck[]> => {
     let store: ObjectStore;
     try {
       store = deps.store(config);
     } catch (err) {
-      return failed('store', (err as Error).message, (err as { hint?: string }).hint);
+      return [
+        failed('store', (err as Error).message, (err as { hint?: string }).hint),
+        skipped('encryption', 'needs store'),
+      ];
     }
-    return timed('store', DOCTOR_TIMEOUTS.store, (signal) => checkStore(store, config, signal));
+    const storeCheck = await timed('store', DOCTOR_TIMEOUTS.store, (signal) =>
+      checkStore(store, config, signal),
+    );
+    if (storeCheck.status !== 'passed') return [storeCheck, skipped('encryption', 'needs store')];
+    const encryption = await timed('encryption', DOCTOR_TIMEOUTS.store, (signal) =>
+      checkEncryption(store, config, env, signal),
+    );
+    const plain = encryption.status === 'passed' && !config.encryption;
+    return [storeCheck, plain ? skipped('encryption', NOT_CONFIGURED) : encryption];
   };
 
-  const [rdsChecks, storeCheck] = await Promise.all([rdsSide(), storeSide()]);
+  const [rdsChecks, storeChecks] = await Promise.all([rdsSide(), storeSide()]);
   // A check that timed out may still be stopping what it started (a scratch server): give it a while.
   await Promise.race([Promise.all(cleanups), new Promise((r) => setTimeout(r, 30_000).unref())]);
-  const checks = [
-    fileCheck,
-    machineCheck,
-    ...rdsChecks,
-    storeCheck,
-    skipped('encryption', NOT_BUILT),
-    skipped('notifiers', NOT_BUILT),
-  ];
+  const checks = [fileCheck, machineCheck, ...rdsChecks, ...storeChecks, skipped('notifiers', NOT_BUILT)];
   return {
     status: checks.some((c) => c.status === 'failed') ? 'failed' : 'passed',
     invalidFile: false,

@@ -110,6 +110,19 @@ export interface PutOptions {
   noRetention?: boolean;
 }
 
+/**
+ * How an encrypted store seals and names chunk frames (src/store/store-crypto.ts). The chunk
+ * codec uses it; a plaintext store has none.
+ */
+export interface ChunkSealing {
+  /** A chunk's id: a keyed hash of its plaintext (32 bytes). */
+  chunkId(plain: Uint8Array): Buffer;
+  /** Seals a chunk's zstd frame, bound to the chunk's id. */
+  sealFrame(frame: Buffer, id: Buffer): Buffer;
+  /** The zstd frame of a sealed chunk frame; STORE_CORRUPT naming `where` when it does not authenticate. */
+  openFrame(sealed: Buffer, id: string, where: string): Buffer;
+}
+
 /** An object store (S3/B2 or a directory): keys are '/'-separated. */
 export interface ObjectStore {
   /** Where it is, for people (bucket URL or directory). */
@@ -135,6 +148,11 @@ export interface ObjectStore {
    * only on a store configured with Object Lock.
    */
   extendRetention?(key: string, until: Date, signal?: AbortSignal): Promise<'extended' | 'already'>;
+  /**
+   * Present on an encrypted store (src/store/sealed-object-store.ts): chunk frames are sealed and
+   * chunks named with it. A wrapper of a store must pass it on.
+   */
+  readonly sealing?: ChunkSealing;
 }
 
 /** Where and how to reach a Postgres database; the password travels separately, never in argv. */

@@ -168,7 +168,7 @@ export async function safetyDump(input: SafetyDumpInput): Promise<SafetyDump> {
       reason: `before restore ${input.restoring}`,
       safetyDump: { target: where, before: input.restoring },
       sourceFacts: { key: factsKey, sha256: sha256(factsBody) },
-      chunking: chunkingRecord(config.store, packs),
+      chunking: chunkingRecord(config.store, packs, store.sealing !== undefined),
       dump: { files: stored.files },
       fileSets: [],
       totals: { bytes: stats.bytesRead, chunks: stats.refs },

@@ -56,6 +56,8 @@ export function countingRequests(store: ObjectStore): ObjectStore {
       counts.classA++;
       return store.delete(key, signal);
     },
+    // An encrypted store's frames are sealed with it: the chunk codec finds it here.
+    ...(store.sealing && { sealing: store.sealing }),
     ...(store.extendRetention && {
       extendRetention: async (key: string, until: Date, signal?: AbortSignal) => {
         counts.classA++;

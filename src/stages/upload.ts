@@ -156,7 +156,7 @@ export const uploadStage: StageDefinition = {
         sha256: createHash('sha256').update(record).digest('hex'),
       },
       sourceFacts: { key: factsKey, sha256: createHash('sha256').update(facts).digest('hex') },
-      chunking: chunkingRecord(cfg, packs),
+      chunking: chunkingRecord(cfg, packs, ctx.deps.store.sealing !== undefined),
       dump: { files },
       fileSets,
       totals: { bytes: stats.bytesRead, chunks: stats.refs },

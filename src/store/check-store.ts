@@ -128,7 +128,7 @@ export async function checkStore(
         for (const [offset, [hash, length]] of use.frames) {
           chunksRead++;
           try {
-            decodeChunk(bytes.subarray(offset, offset + length), hash, `${key}@${offset}`);
+            decodeChunk(bytes.subarray(offset, offset + length), hash, `${key}@${offset}`, store.sealing);
           } catch (err) {
             bad++;
             badFrames.push({ pack: id, offset, hash, detail: (err as Error).message });

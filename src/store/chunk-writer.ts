@@ -1,8 +1,8 @@
-import { createHash, hash as cryptoHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import { isAbort, toOffsiteError } from '../classify/classify-error.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
-import { ChunkEncoder } from './chunk-codec.ts';
+import { ChunkEncoder, chunkId } from './chunk-codec.ts';
 import type { ChunkIndex } from './chunk-index.ts';
 import { ChunkList } from './chunk-list.ts';
 import { packKey } from './layout.ts';
@@ -124,7 +124,7 @@ export class ChunkWriter {
    */
   async add(plain: Buffer, list?: ChunkList): Promise<void> {
     if (this.failure) throw this.failure;
-    const hash = cryptoHash('sha256', plain, 'buffer');
+    const hash = this.chunkId(plain);
     if (list) {
       list.push(hash, plain.length);
       this.stats.refs++;
@@ -135,7 +135,7 @@ export class ChunkWriter {
     this.opts.index.claim(hash);
     this.stats.chunksNew++;
     this.stats.bytesNew += plain.length;
-    const frame = this.compressing(() => this.encode(plain)).catch((err: unknown) => {
+    const frame = this.compressing(() => this.encode(plain, hash)).catch((err: unknown) => {
       this.failure ??= err;
       return null;
     });
@@ -156,11 +156,17 @@ export class ChunkWriter {
     if (this.failure) throw this.failure;
   }
 
-  private async encode(plain: Buffer): Promise<Buffer> {
+  /** The id a chunk has in this writer's store (sha256, or a keyed hash in an encrypted store). */
+  chunkId(plain: Buffer): Buffer {
+    return chunkId(plain, this.opts.store.sealing);
+  }
+
+  private async encode(plain: Buffer, id: Buffer): Promise<Buffer> {
     // Each job borrows an encoder (at most `concurrency` exist) and returns it once compressed.
-    const encoder = this.encoders.pop() ?? new ChunkEncoder(this.opts.compressionLevel);
+    const encoder =
+      this.encoders.pop() ?? new ChunkEncoder(this.opts.compressionLevel, this.opts.store.sealing);
     try {
-      return await encoder.encode(plain);
+      return await encoder.encode(plain, id);
     } finally {
       this.encoders.push(encoder);
     }

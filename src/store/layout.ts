@@ -6,6 +6,9 @@
 //   <prefix>/<pipeline>/reports/<run-id>.json                   every run's report, failed ones too
 //   <prefix>/<pipeline>/locks/<run-id>.json                     the lock of a run in progress (deleted at its end)
 //   <prefix>/<pipeline>/drills/<drill-id>.json                  every restore drill's report (offsite drill)
+//   <prefix>/<pipeline>/keys/<key-id>.json                      an encrypted store's data key, wrapped by one user key
+//                                                               (store-keys.ts); then every object but keys/ and locks/ is
+//                                                               sealed, and packs' frames one by one (sealed-object-store.ts)
 
 /** Key prefix of one pipeline. */
 export function pipelinePrefix(prefix: string, pipeline: string): string {
@@ -88,4 +91,14 @@ export function drillsPrefix(prefix: string, pipeline: string): string {
 /** Key of a drill's report: drill ids sort by start time. */
 export function drillKey(prefix: string, pipeline: string, drillId: string): string {
   return `${drillsPrefix(prefix, pipeline)}${drillId}.json`;
+}
+
+/** Key prefix of an encrypted pipeline's wrapped data keys. */
+export function keysPrefix(prefix: string, pipeline: string): string {
+  return `${pipelinePrefix(prefix, pipeline)}/keys/`;
+}
+
+/** Key of one wrapped copy of the data key. */
+export function wrappedKeyKey(prefix: string, pipeline: string, keyId: string): string {
+  return `${keysPrefix(prefix, pipeline)}${keyId}.json`;
 }

@@ -101,7 +101,8 @@ export const manifestSchema = z
       minSize: z.number().int(),
       averageSize: z.number().int(),
       maxSize: z.number().int(),
-      hash: z.literal('sha256'),
+      /** hmac-sha256: an encrypted store's keyed chunk ids (its frames are sealed: store-crypto.ts). */
+      hash: z.enum(['sha256', 'hmac-sha256']),
       /** Each chunk is one zstd frame (with its checksum); frames are packed back to back. */
       compression: z.literal('zstd'),
       /** Target size of a pack. */

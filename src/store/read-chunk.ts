@@ -70,7 +70,12 @@ export async function readFrames(
     length: last.offset + last.length - first,
   });
   return frames.map((f) =>
-    decodeChunk(bytes.subarray(f.offset - first, f.offset - first + f.length), f.hash, `${key}@${f.offset}`),
+    decodeChunk(
+      bytes.subarray(f.offset - first, f.offset - first + f.length),
+      f.hash,
+      `${key}@${f.offset}`,
+      store.sealing,
+    ),
   );
 }
 

@@ -115,11 +115,12 @@ export async function storeBackupFiles(input: StoreBackupFilesInput): Promise<St
 }
 
 /** The manifest's `chunking`: how this store's chunks are cut, named and packed. */
-export function chunkingRecord(cfg: StoreConfig, packs: string) {
+export function chunkingRecord(cfg: StoreConfig, packs: string, sealed: boolean) {
   return {
     algorithm: 'fastcdc' as const,
     ...chunkParams(cfg.chunking.averageSize),
-    hash: 'sha256' as const,
+    // An encrypted store names chunks by a keyed hash: its ids reveal nothing of the content.
+    hash: sealed ? ('hmac-sha256' as const) : ('sha256' as const),
     compression: 'zstd' as const,
     packSize: cfg.chunking.packSize,
     packsPrefix: packs,

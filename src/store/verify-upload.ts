@@ -4,7 +4,6 @@
 // hashes. A chunk whose pack is missing or damaged (the index believed it stored, but it was
 // deleted since, or rotted) is uploaded again from the local files, so a manifest never points
 // at bytes that are not there.
-import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
@@ -144,7 +143,8 @@ async function packReadsBack(
   try {
     const bytes = await readSizedObject(store, key, size, signal);
     if (!packIsIntact(bytes, id)) return false;
-    for (const f of frames) decodeChunk(bytes.subarray(f.offset, f.offset + f.length), f.hash, key);
+    for (const f of frames)
+      decodeChunk(bytes.subarray(f.offset, f.offset + f.length), f.hash, key, store.sealing);
   } catch (err) {
     // Unreadable (gone since the listing, or failing after retries) is as good as damaged: its
     // chunks are uploaded again. Only a cancelled run stops here.
@@ -165,7 +165,7 @@ async function reupload(sources: BackupSource[], index: ChunkIndex, writer: Chun
         file ??= await open(path, 'r');
         const plain = Buffer.alloc(chunks.size(i));
         await file.read(plain, 0, plain.length, offset);
-        if (!createHash('sha256').update(plain).digest().equals(chunks.hash(i))) {
+        if (!writer.chunkId(plain).equals(chunks.hash(i))) {
           throw new OffsiteError(
             'INTEGRITY_FAILED',
             `${path} changed since it was read: chunk ${chunks.hash(i).toString('hex')} is missing in the store and cannot be uploaded again`,

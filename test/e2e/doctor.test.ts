@@ -65,7 +65,7 @@ describe('offsite doctor (local world)', () => {
     const byStatus = (s: string) => json.checks.filter((c) => c.status === s).map((c) => c.name);
     expect(byStatus('skipped')).toEqual(['security-groups', 'encryption', 'notifiers']);
     expect(json.checks.find((c) => c.name === 'security-groups')?.fix).toBe('checked at restore time by RDS');
-    expect(json.checks.find((c) => c.name === 'encryption')?.fix).toBe('not built yet');
+    expect(json.checks.find((c) => c.name === 'encryption')?.fix).toBe('not configured');
     // The subnet group was asked for by name, and the store probe was removed again.
     expect(
       world.emulator.requests.some(
@@ -85,6 +85,26 @@ describe('offsite doctor (local world)', () => {
     expect(lines).toHaveLength(DOCTOR_CHECKS.length + 1);
     expect(lines.at(-1)).toMatch(/^passed: /);
     expect(lines[0]).toMatch(/^ok\s+pipeline-file\s+pipelines\/demo\.yaml is valid/);
+  });
+
+  it("checks an encrypted pipeline's key: passed on an empty store, failed naming the variable when it is unset", async () => {
+    const file = demoPipelineWith(
+      dir,
+      { name: 'sealed', encryption: { keys: [{ passphraseEnv: 'OFFSITE_KEY' }] } },
+      'sealed.yaml',
+    );
+    const run = await doctor(file, { OFFSITE_KEY: 'a passphrase long enough for a store' });
+    expect(run.exitCode, run.stdout).toBe(0);
+    const check = (
+      await runCli(['doctor', file], world.env({ OFFSITE_KEY: 'a passphrase long enough for a store' }))
+    ).stdout;
+    expect(check).toMatch(
+      /^ok\s+encryption\s+no data key yet: the first run makes it, wrapped by the passphrase in OFFSITE_KEY/m,
+    );
+    const unset = await doctor(file, { OFFSITE_KEY: '' });
+    expect(unset.exitCode).toBe(3);
+    expect(failedNames(unset.json)).toEqual(['machine', 'encryption']);
+    expect(unset.json!.checks.find((c) => c.name === 'encryption')?.fix).toContain('OFFSITE_KEY is not set');
   });
 
   const emptyDir = () => {

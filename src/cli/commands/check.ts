@@ -1,4 +1,4 @@
-import { createStore } from '../../adapters/create-deps.ts';
+import { openStore } from '../../adapters/create-deps.ts';
 import { counted } from '../../report/format.ts';
 import { checkStore } from '../../store/check-store.ts';
 import { emptyLocationError, pipelineLocation, readingLocation } from '../../store/store-location.ts';
@@ -54,7 +54,7 @@ the backups that depend on it.`,
       'offsite check --help',
     );
     const config = await loadStorePipelineFor(onePipeline(positionals, 'check'), log);
-    const store = createStore(config.store);
+    const store = await openStore(config, { signal });
     // No backups at all is a wrong location (or nothing published), never "ok" (exit 7).
     const where = {
       prefix: config.store.prefix,

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { resolve } from 'node:path';
-import { createStore } from '../../adapters/create-deps.ts';
+import { openStore } from '../../adapters/create-deps.ts';
 import { findPgTools, majorFromVersion } from '../../adapters/pg-tools.ts';
 import { connectPostgres } from '../../adapters/postgres.ts';
 import { openScratchServer } from '../../adapters/scratch-server.ts';
@@ -81,7 +81,7 @@ with the same name: and store.prefix.`,
       throw usageError('offsite drill takes at most one of --date, --backup, --latest or --random', 'drill');
     checkDate(values.date);
     const config = await loadStorePipelineFor(pipeline, log);
-    const store = createStore(config.store);
+    const store = await openStore(config, { signal });
     // No backups is a wrong location (or nothing published yet): exit 7, never an empty answer.
     const backups = await publishedBackups(store, config.store.prefix, config.name, signal);
     const chosen =

@@ -1,9 +1,12 @@
 import { resolve } from 'node:path';
-import { createStore } from '../../adapters/create-deps.ts';
+import { openStore } from '../../adapters/create-deps.ts';
 import { createDirStore } from '../../adapters/object-store-dir.ts';
 import { exportBackup } from '../../recovery/export.ts';
 import { counted, formatBytes } from '../../report/format.ts';
 import { latestBackup, pickBackup, readManifest } from '../../store/backups.ts';
+import { pipelinePrefix } from '../../store/layout.ts';
+import { sealedLike } from '../../store/sealed-object-store.ts';
+import { copyWrappedKeys } from '../../store/store-keys.ts';
 import { publishedBackups } from '../../store/store-location.ts';
 import { checkDate, loadStorePipelineFor, onePipeline, usageError } from '../arguments.ts';
 import type { Command } from '../command.ts';
@@ -63,7 +66,7 @@ store: { kind: dir, path: DIR, prefix: … }, then offsite list/restore/drill th
       throw usageError('offsite export needs --to DIR (the directory store to copy into)', 'export');
     checkDate(values.date);
     const config = await loadStorePipelineFor(pipeline, log);
-    const store = createStore(config.store);
+    const store = await openStore(config, { signal });
     const toDir = resolve(values.to);
     if (config.store.kind === 'dir' && resolve(config.store.path) === toDir)
       throw usageError(`--to ${values.to} is the pipeline's own store`, 'export');
@@ -74,9 +77,13 @@ store: { kind: dir, path: DIR, prefix: … }, then offsite list/restore/drill th
       : pickBackup(backups, { date: values.date, id: values.backup });
     const manifest = await readManifest(store, chosen.manifestKey, signal);
     log.info({ backup: chosen.id, to: toDir, packs: manifest.packs.length }, 'exporting');
+    // An encrypted store's export is encrypted too: its objects are sealed with the same data key
+    // and its wrapped keys go with it (first), so the disk opens with the pipeline's own keys.
+    const disk = createDirStore(toDir);
+    if (store.sealing) await copyWrappedKeys(store, disk, config.store.prefix, config.name, signal);
     const result = await exportBackup(
       store,
-      createDirStore(toDir),
+      sealedLike(store, disk, pipelinePrefix(config.store.prefix, config.name)),
       { manifestKey: chosen.manifestKey, manifest },
       { concurrency: config.store.concurrency, signal },
     );

@@ -1,4 +1,5 @@
-import { createStore } from '../../adapters/create-deps.ts';
+import { openStore } from '../../adapters/create-deps.ts';
+import type { ObjectStore } from '../../pipeline/ports.ts';
 import { lastPassedDrills, readDrills } from '../../recovery/drill-report.ts';
 import { formatBytes } from '../../report/format.ts';
 import { readManifest } from '../../store/backups.ts';
@@ -28,7 +29,7 @@ interface BackupLine {
 
 /** What the run report of a backup adds: why it ran and what it uploaded (absent: unknown). */
 async function fromReport(
-  store: ReturnType<typeof createStore>,
+  store: ObjectStore,
   key: string,
   signal: AbortSignal,
 ): Promise<{ reason: string | null; newBytes: number | null }> {
@@ -74,7 +75,7 @@ restore ID" and the restore test not-run; --json adds each backup's pg_dump vers
     );
     const pipeline = onePipeline(positionals, 'list');
     const config = await loadStorePipelineFor(pipeline, log);
-    const store = createStore(config.store);
+    const store = await openStore(config, { signal });
     const lines: BackupLine[] = [];
     // No backups is a wrong location (or nothing published yet): exit 7, never an empty answer.
     const backups = await publishedBackups(store, config.store.prefix, config.name, signal);

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createStore } from '../../adapters/create-deps.ts';
+import { openStore } from '../../adapters/create-deps.ts';
 import { OffsiteError } from '../../errors.ts';
 import { type DrillReport, lastPassedDrills, readDrills } from '../../recovery/drill-report.ts';
 import { formatBytes, formatDuration } from '../../report/format.ts';
@@ -111,7 +111,7 @@ one day's run as Markdown; --html writes an index page and one page per run.`,
     const pipeline = onePipeline(positionals, 'report');
     checkDate(values.date);
     const config = await loadStorePipelineFor(pipeline, log);
-    const store = createStore(config.store);
+    const store = await openStore(config, { signal });
     const where = { prefix: config.store.prefix, pipeline: config.name, lookingFor: 'runs' as const, signal };
     const { reports, unreadable } = await readingLocation(store, where, () =>
       readRunHistory(store, config.store.prefix, config.name, { signal }),

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { createStore } from '../../adapters/create-deps.ts';
+import { openStore } from '../../adapters/create-deps.ts';
 import { findPgTools, majorFromVersion } from '../../adapters/pg-tools.ts';
 import { connectPostgres } from '../../adapters/postgres.ts';
 import { OffsiteError } from '../../errors.ts';
@@ -145,7 +145,7 @@ Only the pipeline's store (and its credentials) is used: no RDS access is needed
       );
     const to = values.to ? parseTargetUrl(values.to) : null;
     const config = await loadStorePipelineFor(pipeline, log);
-    const store = createStore(config.store);
+    const store = await openStore(config, { signal });
     // No backups is a wrong location (or nothing published yet): exit 7, never an empty answer.
     const backups = await publishedBackups(store, config.store.prefix, config.name, signal);
     const chosen = values.latest
