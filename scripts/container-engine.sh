@@ -85,7 +85,7 @@ EOF
 }
 
 if [ "${1:-}" = --background ]; then
-  setup 2>>"$log" &
+  setup >>"$log" 2>&1 &
   echo "offsite: setting up the container engine in the background (log: $log)" >&2
 else
   setup
