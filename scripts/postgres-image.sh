@@ -14,7 +14,9 @@ cd "$(dirname "$0")/.."
 major="${1:-$(ls /usr/lib/postgresql | sort -n | tail -n 1)}"
 tag="localhost/offsite-postgres:$major"
 cache="${OFFSITE_IMAGE_CACHE:-/var/cache/offsite}"
-packages=("postgresql-$major" "postgresql-client-$major" libpq5 busybox-static)
+# libc6, libstdc++6 and libgcc-s1 whole, and coreutils (env -S): what Node.js needs, for images
+# built on this one (infra/Dockerfile).
+packages=("postgresql-$major" "postgresql-client-$major" libpq5 libc6 libstdc++6 libgcc-s1 coreutils busybox-static)
 
 versions="$(dpkg-query -W -f='${Package}=${Version}\n' "${packages[@]}")"
 key="$(printf "%s\n" "$versions" "$(cat "$0" scripts/postgres-image-entrypoint.sh | sha256sum)" | sha256sum | cut -c1-16)"
@@ -32,20 +34,19 @@ if [ ! -s "$tarball" ]; then
   # The packages' own files, without LLVM's JIT (jit=off; it would pull in 100 MB of libLLVM).
   dpkg -L "${packages[@]}" | grep -v -e '/llvmjit' -e '/bitcode' -e '^/usr/share/doc' -e '^/usr/share/man' |
     while read -r f; do
-      if [ -f "$f" ] && [ ! -L "$f" ]; then printf '%s\n' "$f"; fi
+      if [ -f "$f" ]; then printf '%s\n' "$f"; fi
     done >"$root.files"
   # Their shared libraries, recursively (ldd resolves the whole closure), and the loader.
   { grep -E '/bin/|\.so' "$root.files" | xargs -r ldd 2>/dev/null || true; } |
     awk '/=> \//{print $3} /^\t\/lib64\//{print $1}' | sort -u >"$root.libs"
-  # initdb's C.UTF-8 locale; the time zone data the server reads (Debian builds it against it).
-  cat "$root.files" "$root.libs" | sort -u | tar -cf - --files-from=- --dereference 2>/dev/null |
-    tar -xf - -C "$root"
-  tar -cf - /usr/lib/locale/C.utf8 /usr/share/zoneinfo 2>/dev/null | tar -xf - -C "$root"
-  # Debian's merged /usr: /bin and /lib are links into /usr.
+  # Each path with its directory resolved (/lib/x86_64-linux-gnu is /usr/lib/x86_64-linux-gnu on
+  # Debian's merged /usr) but its own name kept (a library's soname is often a link), copied as a
+  # file. With initdb's C.UTF-8 locale and the time zone data the server reads.
+  { cat "$root.files" "$root.libs"; find /usr/lib/locale/C.utf8 /usr/share/zoneinfo \( -type f -o -type l \); } |
+    awk '{ d = $0; sub(/\/[^\/]*$/, "", d); if (!(d in real)) { cmd = "realpath \"" d "\""; cmd | getline real[d]; close(cmd) }
+           n = $0; sub(/.*\//, "", n); print real[d] "/" n }' |
+    sort -u | tar -cf - --files-from=- --dereference 2>/dev/null | tar -xf - -C "$root"
   for d in bin sbin lib lib64; do
-    if [ -d "$root/$d" ] && [ ! -L "$root/$d" ]; then
-      mkdir -p "$root/usr/$d" && cp -a "$root/$d/." "$root/usr/$d/" && rm -rf "${root:?}/$d"
-    fi
     mkdir -p "$root/usr/$d" && ln -s "usr/$d" "$root/$d"
   done
   for applet in $(busybox --list); do
@@ -67,6 +68,7 @@ if [ ! -s "$tarball" ]; then
   rm -f "$root.files" "$root.libs"
 fi
 
+previous="$(podman image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)"
 podman import \
   --change "ENV PATH=/usr/lib/postgresql/$major/bin:/usr/local/bin:/usr/bin:/bin" \
   --change 'ENV PGDATA=/var/lib/postgresql/data' \
@@ -77,4 +79,8 @@ podman import \
   --change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' \
   --change 'CMD ["postgres"]' \
   "$tarball" "$tag" >/dev/null 2>&1
+# The image this one replaces (built from other packages) is left untagged: remove it.
+if [ -n "$previous" ] && [ "$previous" != "$(podman image inspect --format '{{.Id}}' "$tag")" ]; then
+  podman rmi "$previous" >/dev/null 2>&1 || true
+fi
 echo "offsite: built $tag ($(du -h "$tarball" | cut -f1) root file system)" >&2
