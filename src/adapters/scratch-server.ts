@@ -1,13 +1,14 @@
-// The scratch server of a restore test: one offsite starts (kind embedded) or an existing one
-// (kind url), described by what it can restore.
+// The scratch server of a restore test: one offsite starts (kind embedded), one in a container
+// offsite starts (kind docker) or an existing one (kind url), described by what it can restore.
 import type { ScratchConfig } from '../config/schema.ts';
 import { OffsiteError } from '../errors.ts';
 import type { OpenScratchOptions, PgTarget, ScratchServer, SqlSession } from '../pipeline/ports.ts';
+import { imageMajorVersion, startDockerPostgres } from './docker-postgres-server.ts';
 import { startLocalPostgres } from './local-postgres-server.ts';
 import { connectPostgres } from './postgres.ts';
 import { findServerBinaries } from './server-binaries.ts';
 
-/** The scratch server's major version before anything is restored (null when it is only known by connecting). */
+/** The scratch server's major version before anything is restored (null when it is only known by starting it). */
 export async function scratchMajorVersion(
   config: ScratchConfig,
   sourceMajor: number,
@@ -15,6 +16,8 @@ export async function scratchMajorVersion(
   if (config.kind === 'embedded') {
     return (await findServerBinaries({ binDir: config.binDir, sourceMajor })).major;
   }
+  // The image's tag (postgres:17); an untagged or `latest` image is only known once it runs.
+  if (config.kind === 'docker') return imageMajorVersion(config.image);
   const session = await connectPostgres(scratchUrl(config.urlEnv));
   try {
     const [row] = await session.query<{ n: string }>("SELECT current_setting('server_version_num') AS n");
@@ -115,6 +118,27 @@ async function openLocal(
   }
 }
 
+/** A throwaway server in a container of the configured image; dispose() stops and removes the container. */
+async function openDocker(
+  config: Extract<ScratchConfig, { kind: 'docker' }>,
+  opts: OpenScratchOptions,
+): Promise<ScratchServer> {
+  const server = await startDockerPostgres(config.image, { signal: opts.signal });
+  try {
+    const cap = await readCapabilities(server.admin);
+    return asServer(server.admin, cap, `in a container of ${config.image}`, server.stop);
+  } catch (err) {
+    await server.stop().catch(() => {});
+    throw new OffsiteError(
+      'SCRATCH_FAILED',
+      `the scratch server in ${config.image}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
 /** An existing server named by a URL in the environment; nothing to stop. */
 async function openExisting(envName: string): Promise<ScratchServer> {
   const admin = scratchUrl(envName);
@@ -130,5 +154,7 @@ async function openExisting(envName: string): Promise<ScratchServer> {
 
 /** Opens the configured scratch server for a restore test. */
 export function openScratchServer(config: ScratchConfig, opts: OpenScratchOptions): Promise<ScratchServer> {
-  return config.kind === 'embedded' ? openLocal(config, opts) : openExisting(config.urlEnv);
+  if (config.kind === 'embedded') return openLocal(config, opts);
+  if (config.kind === 'docker') return openDocker(config, opts);
+  return openExisting(config.urlEnv);
 }

@@ -85,6 +85,19 @@ const scratchSchema = z.discriminatedUnion('kind', [
     /** Environment variable holding a postgres:// URL of an existing server (a fresh database is made and dropped). */
     urlEnv: envName,
   }),
+  /**
+   * A throwaway server in a container of `image`, started through the Docker API (DOCKER_HOST, the
+   * Docker socket, or podman's): for a scratch server of exactly the source's major version. The
+   * image must follow the official postgres image's conventions (POSTGRES_PASSWORD, port 5432).
+   */
+  z.strictObject({
+    kind: z.literal('docker'),
+    /** The image, e.g. postgres:17 (its tag's major is checked against the source's before a restore). */
+    image: z
+      .string()
+      .regex(/^[^\s]+$/, 'an image reference such as postgres:17 (no spaces)')
+      .default('postgres:17'),
+  }),
 ]);
 
 const metricsSchema = z.strictObject({

@@ -26,7 +26,12 @@ export async function checkScratchServer(
       throw new OffsiteError(
         'SCRATCH_UNSUITABLE',
         `the scratch server is ${server.description}, older than the source (PostgreSQL ${sourceMajor})`,
-        { hint: `give scratch a PostgreSQL ${sourceMajor}+ server (scratch.binDir or scratch.urlEnv)` },
+        {
+          hint:
+            config.scratch.kind === 'docker'
+              ? `set scratch.image to postgres:${sourceMajor}`
+              : `give scratch a PostgreSQL ${sourceMajor}+ server (scratch.binDir, scratch.urlEnv, or scratch.kind: docker with image postgres:${sourceMajor})`,
+        },
       );
     }
     return `started and stopped ${server.description}`;

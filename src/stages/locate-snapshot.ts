@@ -157,8 +157,10 @@ export const locateStage: StageDefinition = {
       throw new OffsiteError(
         'SCRATCH_UNSUITABLE',
         `the scratch server is PostgreSQL ${scratchMajor} but the snapshot is PostgreSQL ${snapshot.engineVersion}; ` +
-          `a restore test needs a server of at least the source major version: point scratch.urlEnv at a PostgreSQL ${major}+ server, ` +
-          `or use scratch.kind: embedded with the system's server (Debian/Ubuntu: apt-get install postgresql-${major})`,
+          (scratch.kind === 'docker'
+            ? `a restore test needs a server of at least the source major version: set scratch.image to postgres:${major}`
+            : `a restore test needs a server of at least the source major version: point scratch.urlEnv at a PostgreSQL ${major}+ server, ` +
+              `or use scratch.kind: embedded with the system's server (Debian/Ubuntu: apt-get install postgresql-${major})`),
       );
     }
     return undefined;
