@@ -2,16 +2,20 @@
 // runs over three days of change; then each step below, one function each, adds its part of the
 // --json object: restore (the first night's backup into a fresh database, compared table by table,
 // count and content, with the source as it was that day) and drill (the newest backup from the
-// store alone, with no local state: fresh work and cache directories). A new step is a function
-// and a line in STEPS.
+// store alone, with no local state: fresh work and cache directories), encrypted (an encrypted
+// pipeline's night, then every object it stored scanned for the source's row values, with the
+// plaintext store as the scan's control). A new step is a function and a line in STEPS.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import pg from 'pg';
 import { parse, stringify } from 'yaml';
 import type { RunReport } from '../src/report/run-report.ts';
 import { applyDayOfChange } from '../test/support/dataset.ts';
 import { type LocalWorld, startLocalWorld } from '../test/support/local-world.ts';
+import { storeObjects } from '../test/support/store-scan.ts';
 import {
   compareTableFingerprints,
   readTableFingerprints,
@@ -45,6 +49,7 @@ interface StepResult {
 const STEPS: [string, (ctx: Context) => Promise<StepResult>][] = [
   ['restore', restoreFirstNight],
   ['drill', drillFromStoreAlone],
+  ['encrypted', encryptedNight],
 ];
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
@@ -168,6 +173,78 @@ async function drillFromStoreAlone(ctx: Context): Promise<StepResult> {
     say(`  ${status}: backup ${report?.backupId ?? '-'}; ${took} s`);
     if (!report) say(run.stderr.slice(-2000));
     return { ok: status === 'passed', json: { status, seconds: took, backup: report?.backupId } };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Distinctive values of the source's rows (users' emails and names): what must never be readable. */
+async function knownRowValues(world: LocalWorld): Promise<string[]> {
+  const client = new pg.Client({ connectionString: world.source.url('app') });
+  await client.connect();
+  try {
+    const rows = await client.query<{ email: string; name: string }>(
+      'SELECT email, name FROM app.users ORDER BY id LIMIT 50',
+    );
+    return rows.rows.flatMap((r) => [r.email, r.name]).filter((v) => v.length >= 8);
+  } finally {
+    await client.end();
+  }
+}
+
+/** One night of an encrypted copy of the demo pipeline, then its store scanned for row values. */
+async function encryptedNight(ctx: Context): Promise<StepResult> {
+  const { world, say } = ctx;
+  const dir = await mkdtemp(join(tmpdir(), 'offsite-demo-encrypted-'));
+  try {
+    const demo = parse(await readFile('pipelines/demo.yaml', 'utf8')) as Record<string, unknown> & {
+      store: Record<string, unknown>;
+    };
+    const prefix = 'offsite-encrypted';
+    const file = join(dir, 'demo-encrypted.yaml');
+    await writeFile(
+      file,
+      stringify({
+        ...demo,
+        store: { ...demo.store, prefix },
+        encryption: { keys: [{ passphraseEnv: 'OFFSITE_DEMO_KEY' }] },
+        workDir: join(dir, 'work'),
+        reportDir: join(dir, 'reports'),
+      }),
+    );
+    say(
+      `encrypted: offsite run <demo.yaml with encryption:, store.prefix ${prefix}>, then every stored object scanned`,
+    );
+    const started = Date.now();
+    const run = await offsite(world, ['run', file, '--json'], {
+      OFFSITE_DEMO_KEY: randomBytes(24).toString('base64url'),
+    });
+    const took = seconds(Date.now() - started);
+    if (run.exitCode !== 0) {
+      say(`  the encrypted run failed (exit ${run.exitCode}): ${run.stderr.slice(-2000)}`);
+      return { ok: false, json: { error: `offsite run exited ${run.exitCode}`, seconds: took } };
+    }
+    const values = await knownRowValues(world);
+    const found = (objects: { key: string; text: string }[]) =>
+      objects.flatMap(({ key, text }) => values.filter((v) => text.includes(v)).map((v) => ({ key, v })));
+    const sealed = await storeObjects(world, `${prefix}/`);
+    const leaks = found(sealed);
+    // The control: the same scan finds the rows in the plaintext store, so a clean result means something.
+    const controlFound = found(await storeObjects(world, 'offsite/')).length > 0;
+    say(
+      `  ${sealed.length} objects scanned for ${values.length} row values: ${leaks.length === 0 ? 'none found' : `FOUND in ${leaks[0]!.key}`}` +
+        ` (the plaintext store, scanned the same way: ${controlFound ? 'found' : 'NOT found: the scan proves nothing'}); ${took} s`,
+    );
+    return {
+      ok: leaks.length === 0 && controlFound && sealed.length > 0,
+      json: {
+        plaintextFound: leaks.length > 0,
+        objects: sealed.length,
+        valuesSought: values.length,
+        controlFound,
+        seconds: took,
+      },
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

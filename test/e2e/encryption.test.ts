@@ -6,8 +6,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createZstdDecompress, zstdDecompressSync } from 'node:zlib';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Store } from '../../src/adapters/object-store-s3.ts';
@@ -19,6 +17,7 @@ import { storeKeys } from '../faults/promises.ts';
 import { type LocalWorld, startLocalWorld } from '../support/local-world.ts';
 import { demoPipelineWith } from '../support/pipeline-file.ts';
 import { runCli } from '../support/run-cli.ts';
+import { scannable, storeObjects } from '../support/store-scan.ts';
 
 const KEY = 'an encrypted pipeline passphrase, long enough';
 const KEY2 = 'the second passphrase, after the rotation';
@@ -32,49 +31,6 @@ const reports: { plain: RunReport[]; crypt: RunReport[] } = { plain: [], crypt: 
 let rowValues: string[];
 
 const env = (extra: NodeJS.ProcessEnv = {}) => world.env({ OFFSITE_KEY: KEY, ...extra });
-
-const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
-
-/** What a zstd decoder makes of `bytes`, up to the first byte it cannot read. */
-function leniently(bytes: Buffer): Promise<Buffer> {
-  return new Promise((resolve) => {
-    const out: Buffer[] = [];
-    const d = createZstdDecompress();
-    d.on('data', (c: Buffer) => out.push(c));
-    d.on('error', () => resolve(Buffer.concat(out)));
-    d.on('end', () => resolve(Buffer.concat(out)));
-    d.end(bytes);
-  });
-}
-
-/**
- * An object's bytes, then whatever decompresses: the whole object, and every zstd frame found
- * anywhere in it (a pack of unsealed frames between other bytes would show its rows here).
- */
-async function scannable(raw: Buffer): Promise<string> {
-  let text = raw.toString('latin1');
-  try {
-    text += `\n${zstdDecompressSync(raw).toString('latin1')}`;
-  } catch {
-    // not one zstd stream: its frames are tried one by one below
-  }
-  for (let at = raw.indexOf(ZSTD_MAGIC); at !== -1; at = raw.indexOf(ZSTD_MAGIC, at + 1)) {
-    const next = raw.indexOf(ZSTD_MAGIC, at + 1);
-    text += `\n${(await leniently(raw.subarray(at, next === -1 ? raw.length : next))).toString('latin1')}`;
-  }
-  return text;
-}
-
-async function objects(prefix: string): Promise<{ key: string; raw: Buffer; text: string }[]> {
-  const client = world.s3.client();
-  const out: { key: string; raw: Buffer; text: string }[] = [];
-  for (const key of await storeKeys(world, prefix)) {
-    const got = await client.send(new GetObjectCommand({ Bucket: world.s3.bucket, Key: key }));
-    const raw = Buffer.from(await got.Body!.transformToByteArray());
-    out.push({ key, raw, text: await scannable(raw) });
-  }
-  return out;
-}
 
 /** Every backup's manifest of the encrypted pipeline, opened with a passphrase as the CLI does. */
 async function cryptManifests(passphrase: string): Promise<Manifest[]> {
@@ -146,13 +102,13 @@ describe('an encrypted pipeline', () => {
   });
 
   it('leaves no row value in any stored object (the plaintext store, scanned the same way, has them)', async () => {
-    const sealed = await objects('offsite/crypt/');
+    const sealed = await storeObjects(world, 'offsite/crypt/');
     expect(sealed.some((o) => o.key.includes('/keys/'))).toBe(true);
     const leaks = sealed.flatMap((o) =>
       rowValues.filter((v) => o.text.includes(v)).map((v) => `${o.key}: ${v}`),
     );
     expect(leaks).toEqual([]);
-    const open = await objects('offsite/plain/');
+    const open = await storeObjects(world, 'offsite/plain/');
     expect(open.filter((o) => rowValues.some((v) => o.text.includes(v))).length).toBeGreaterThan(0);
   });
 
