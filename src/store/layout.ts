@@ -6,6 +6,9 @@
 //   <prefix>/<pipeline>/reports/<run-id>.json                   every run's report, failed ones too
 //   <prefix>/<pipeline>/locks/<run-id>.json                     the lock of a run in progress (deleted at its end)
 //   <prefix>/<pipeline>/drills/<drill-id>.json                  every restore drill's report (offsite drill)
+//   <prefix>/<pipeline>/trash/<backup-id>/…                     a backup offsite prune removed: the same
+//                                                               files, manifest copied last; its packs stay
+//                                                               until retention.trashDays have passed
 
 /** Key prefix of one pipeline. */
 export function pipelinePrefix(prefix: string, pipeline: string): string {
@@ -80,4 +83,14 @@ export function drillsPrefix(prefix: string, pipeline: string): string {
 /** Key of a drill's report: drill ids sort by start time. */
 export function drillKey(prefix: string, pipeline: string, drillId: string): string {
   return `${drillsPrefix(prefix, pipeline)}${drillId}.json`;
+}
+
+/** Key prefix of a pipeline's trash: backups prune removed, kept `retention.trashDays` for undelete. */
+export function trashPrefix(prefix: string, pipeline: string): string {
+  return `${pipelinePrefix(prefix, pipeline)}/trash/`;
+}
+
+/** Key prefix of one backup in the trash (no trailing slash, as backupPrefix). */
+export function trashBackupPrefix(prefix: string, pipeline: string, backupId: string): string {
+  return `${trashPrefix(prefix, pipeline)}${backupId}`;
 }
