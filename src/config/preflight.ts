@@ -15,7 +15,7 @@ export interface PreflightProblem extends ConfigIssue {
 }
 
 /** The chunk index directory: store.cacheDir, or `cache` beside workDir (as the upload stage uses it). */
-export function cacheDirOf(config: PipelineConfig): string {
+export function cacheDirOf(config: Pick<PipelineConfig, 'store' | 'workDir'>): string {
   return config.store.cacheDir ?? join(dirname(resolve(config.workDir)), 'cache');
 }
 

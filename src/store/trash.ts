@@ -4,6 +4,7 @@
 // is whole once it appears) and deleted first (the original is gone as a backup before any of
 // its records are). Records left behind by a crash belong to no manifest and the next prune
 // deletes them.
+import { OffsiteError } from '../errors.ts';
 import type { ObjectStore, StoredObject } from '../pipeline/ports.ts';
 import { backupPrefix, backupsPrefix, MANIFEST, trashBackupPrefix, trashPrefix } from './layout.ts';
 import { readSizedObject } from './read-chunk.ts';
@@ -125,4 +126,38 @@ export async function deleteFolder(
 /** When a backup went to the trash: its trash manifest's write time (the copy is the move). */
 export function trashedAt(folder: BackupFolder): Date | undefined {
   return folder.manifest?.lastModified;
+}
+
+/**
+ * Brings a backup back from the trash (offsite undelete): its records, then its manifest, under
+ * backups/; then the trash copy goes (manifest first). Its packs are there: prune keeps every pack
+ * a trashed manifest reads until it purges that manifest, and purges the manifest first.
+ * 'already' when the backup is published (an undelete that was interrupted after the copy).
+ */
+export async function undeleteBackup(
+  store: ObjectStore,
+  where: PipelineWhere,
+  backupId: string,
+  signal?: AbortSignal,
+): Promise<'restored' | 'already'> {
+  const { backups, trash } = await listFolders(store, where, signal);
+  const folder = trash.get(backupId);
+  if (!folder?.manifest) {
+    const inTrash = [...trash.values()].filter((f) => f.manifest).map((f) => f.id);
+    throw new OffsiteError(
+      'BACKUP_NOT_FOUND',
+      backups.get(backupId)?.manifest
+        ? `backup ${backupId} is not in the trash: it is published`
+        : `no backup ${backupId} in the trash of ${where.pipeline}; the trash holds: ${inTrash.join(', ') || 'nothing'}`,
+      {
+        hint: 'offsite prune <pipeline> --json lists what it moved to the trash; a trashed backup is kept retention.trashDays days',
+      },
+    );
+  }
+  if (backups.get(backupId)?.manifest) {
+    await deleteFolder(store, folder, signal);
+    return 'already';
+  }
+  await moveFromTrash(store, where, folder, signal);
+  return 'restored';
 }

@@ -20,6 +20,7 @@ import { packKey, packsPrefix, trashPrefix } from '../../src/store/layout.ts';
 import { prune } from '../../src/store/prune.ts';
 import { restoreBackup } from '../../src/store/restore-backup.ts';
 import { retentionPlan } from '../../src/store/retention-policy.ts';
+import { startB2Proxy } from '../emulators/b2-proxy/index.ts';
 import { type LocalS3, startS3Server } from '../support/s3-server.ts';
 import { type SyntheticBackup, writeHistory } from '../support/synthetic-history.ts';
 
@@ -191,6 +192,59 @@ describe('prune against the local S3 server', () => {
     });
     expect(old.packs.deleted).toEqual([id]);
     expect(await s3Store.head(key)).toBeNull();
+  });
+});
+
+describe('prune on a bucket with Object Lock (through the B2-strict proxy)', () => {
+  it('leaves locked backups and packs where they are and lists them; once the locks ran out it removes them', async () => {
+    const proxy = await startB2Proxy({ upstream: s3.endpoint });
+    try {
+      const objectLock = { mode: 'governance' as const, days: 30 };
+      const locked = createS3Store(s3.client(proxy.endpoint), s3.bucket, proxy.endpoint, { objectLock });
+      const pipeline = 'locked';
+      const now = new Date(Date.now() + 2 * DAY);
+      const backups = await writeHistory(locked, { prefix: 'offsite', pipeline, times: nightly(4, now) });
+      const stray = randomBytes(4000);
+      const strayId = createHash('sha256').update(stray).digest('hex');
+      await locked.put(packKey(packsPrefix('offsite', pipeline), strayId), stray, stray.length);
+      const opts = {
+        where: { prefix: 'offsite', pipeline },
+        retention: retentionSchema.parse({ keepLast: 1, trashDays: 0 }),
+        dryRun: false,
+        packSize: 64 * 1024,
+        concurrency: 4,
+        log: quiet,
+      };
+      const held = await prune(locked, { ...opts, now });
+      expect(held.kept).toEqual([backups[3]!.id]);
+      expect(held.deleted).toEqual([]);
+      expect(new Set(held.lockedBackups)).toEqual(new Set(backups.slice(0, 3).map((b) => b.id)));
+      expect(held.packs.skippedLocked).toEqual([strayId]);
+      expect(held.packs.deleted).toEqual([]);
+      expect((await listBackups(locked, 'offsite', pipeline)).length).toBe(4);
+
+      // The same bucket 31 days later: every lock has run out.
+      const expired = createS3Store(s3.client(proxy.endpoint), s3.bucket, proxy.endpoint, {
+        objectLock,
+        now: () => new Date(Date.now() + 31 * DAY),
+      });
+      const moved = await prune(expired, { ...opts, now: new Date(Date.now() + 31 * DAY) });
+      expect(moved.lockedBackups).toEqual([]);
+      expect(new Set(moved.deleted)).toEqual(new Set(backups.slice(0, 3).map((b) => b.id)));
+      expect(moved.packs.deleted).toContain(strayId);
+      // Their copies in the trash were written with a lock of their own: they wait for it.
+      expect(moved.trashPurged).toEqual([]);
+      const later = createS3Store(s3.client(proxy.endpoint), s3.bucket, proxy.endpoint, {
+        objectLock,
+        now: () => new Date(Date.now() + 62 * DAY),
+      });
+      const purged = await prune(later, { ...opts, now: new Date(Date.now() + 62 * DAY) });
+      expect(new Set(purged.trashPurged)).toEqual(new Set(backups.slice(0, 3).map((b) => b.id)));
+      expect(purged.packs.deleted.length + purged.packs.repacked.length).toBeGreaterThan(0);
+      expect((await wholeStore(later, 'offsite', pipeline)).problems).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
   });
 });
 
