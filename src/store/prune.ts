@@ -4,7 +4,7 @@
 // The caller holds the pipeline's run lock, so no run writes meanwhile; packs younger than
 // graceHours are left alone anyway (a crashed run's, or one of a machine that ignores the lock).
 // Every step is ordered so that a crash leaves every kept backup restorable and a rerun finishes.
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { toOffsiteError } from '../classify/classify-error.ts';
 import type { RetentionConfig } from '../config/retention-schema.ts';
 import { OffsiteError } from '../errors.ts';
@@ -114,6 +114,16 @@ async function reasonOf(
   }
 }
 
+/**
+ * Runs `fn` on every item, `limit` at a time, and waits for all of them before throwing the first
+ * failure: nothing of a failed prune is still writing once it has failed.
+ */
+async function settleAll<T>(items: T[], limit: LimitFunction, fn: (item: T) => Promise<void>): Promise<void> {
+  const results = await Promise.allSettled(items.map((item) => limit(() => fn(item))));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** Deletes an object unless Object Lock holds it; 'locked' then (not an error: it is kept). */
 async function deleteUnlessLocked(
   store: ObjectStore,
@@ -185,17 +195,22 @@ export async function prune(uncounted: ObjectStore, opts: PruneOptions): Promise
   result.kept = plan.keep.map((k) => k.id);
   result.keptReasons = Object.fromEntries(plan.keep.map((k) => [k.id, k.reasons]));
 
-  // 2. Removed backups to the trash (manifest copied last, deleted first).
+  // 2. Removed backups to the trash (manifest copied last, deleted first), several at a time.
+  const limit = pLimit(opts.concurrency);
   const removed = plan.remove.map((r) => backups.get(r.id)!);
+  const lockedIds = new Set<string>();
+  await settleAll(removed, limit, async (folder) => {
+    if (store.lockedUntil && (await store.lockedUntil(folder.manifest!.key, signal)))
+      lockedIds.add(folder.id);
+    else if (!dryRun) await moveToTrash(store, where, folder, signal);
+  });
   const nowTrashed = new Map<string, BackupFolder>();
   for (const folder of removed) {
-    if (store.lockedUntil && (await store.lockedUntil(folder.manifest!.key, signal))) {
-      result.lockedBackups.push(folder.id);
-      continue;
+    if (lockedIds.has(folder.id)) result.lockedBackups.push(folder.id);
+    else {
+      result.deleted.push(folder.id);
+      nowTrashed.set(folder.id, folder);
     }
-    result.deleted.push(folder.id);
-    nowTrashed.set(folder.id, folder);
-    if (!dryRun) await moveToTrash(store, where, folder, signal);
   }
   if (result.deleted.length > 0) log.info({ backups: result.deleted, dryRun }, 'backups moved to the trash');
 
@@ -229,14 +244,16 @@ export async function prune(uncounted: ObjectStore, opts: PruneOptions): Promise
     })),
   ];
   const liveTrash: { key: string; manifest: Manifest }[] = [];
-  for (const t of trashCandidates) {
+  const purged = new Set<BackupFolder>();
+  await settleAll(trashCandidates, limit, async (t) => {
     const key = t.folder.manifest!.key;
-    if (t.at > trashEnd || (store.lockedUntil && (await store.lockedUntil(key, signal)))) {
-      liveTrash.push({ key, manifest: t.manifest });
-      continue;
-    }
-    result.trashPurged.push(t.folder.id);
+    if (t.at > trashEnd || (store.lockedUntil && (await store.lockedUntil(key, signal)))) return;
+    purged.add(t.folder);
     if (!dryRun) await deleteFolder(store, t.folder, signal);
+  });
+  for (const t of trashCandidates) {
+    if (purged.has(t.folder)) result.trashPurged.push(t.folder.id);
+    else liveTrash.push({ key: t.folder.manifest!.key, manifest: t.manifest });
   }
 
   // 5. Mark: the frames every kept manifest and every manifest still in the trash reads.
@@ -255,28 +272,16 @@ export async function prune(uncounted: ObjectStore, opts: PruneOptions): Promise
   result.packs.young = packPlan.young.length;
 
   // 6. Sweep: dead packs.
-  const limit = pLimit(opts.concurrency);
-  await Promise.all(
-    packPlan.dead.map((p) =>
-      limit(async () => {
-        if (dryRun) {
-          if (store.lockedUntil && (await store.lockedUntil(p.key, signal)))
-            result.packs.skippedLocked.push(p.id);
-          else {
-            result.packs.deleted.push(p.id);
-            result.bytesFreed += p.size;
-          }
-          return;
-        }
-        if ((await deleteUnlessLocked(store, p.key, signal)) === 'locked')
-          result.packs.skippedLocked.push(p.id);
-        else {
-          result.packs.deleted.push(p.id);
-          result.bytesFreed += p.size;
-        }
-      }),
-    ),
-  );
+  await settleAll(packPlan.dead, limit, async (p) => {
+    const locked = dryRun
+      ? Boolean(store.lockedUntil && (await store.lockedUntil(p.key, signal)))
+      : (await deleteUnlessLocked(store, p.key, signal)) === 'locked';
+    if (locked) result.packs.skippedLocked.push(p.id);
+    else {
+      result.packs.deleted.push(p.id);
+      result.bytesFreed += p.size;
+    }
+  });
 
   // 7. Repack the mostly dead ones that no lock holds (a locked pack could not be deleted after).
   const sparse: typeof packPlan.sparse = [];
