@@ -165,7 +165,18 @@ export async function prune(uncounted: ObjectStore, opts: PruneOptions): Promise
     throw new OffsiteError('STORE_EMPTY', `no backups of ${where.pipeline} to prune`);
   }
   const trashed = [...trash.values()].filter((f) => f.manifest);
-  const manifests = await readManifests(store, [...published, ...trashed], opts.concurrency, signal);
+  const manifests = await readManifests(store, [...published, ...trashed], opts.concurrency, signal).catch(
+    (err: unknown) => {
+      // Which packs an unreadable manifest needs is unknown: deleting any could break it.
+      if (err instanceof OffsiteError && err.code === 'STORE_CORRUPT') {
+        throw new OffsiteError('STORE_CORRUPT', `${err.message}; nothing was pruned`, {
+          hint: 'offsite check <pipeline> names the damaged backup; delete or restore that manifest, then prune again',
+          cause: err,
+        });
+      }
+      throw err;
+    },
+  );
   const manifestOf = (f: BackupFolder) => manifests.get(f.manifest!.key)!;
 
   // 1. The policy.

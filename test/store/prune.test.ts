@@ -16,7 +16,7 @@ import type { ObjectStore } from '../../src/pipeline/ports.ts';
 import type { Log } from '../../src/pipeline/run-context.ts';
 import { listBackups, readManifest } from '../../src/store/backups.ts';
 import { checkStore } from '../../src/store/check-store.ts';
-import { packKey, packsPrefix, trashPrefix } from '../../src/store/layout.ts';
+import { manifestKey, packKey, packsPrefix, trashPrefix } from '../../src/store/layout.ts';
 import { prune } from '../../src/store/prune.ts';
 import { restoreBackup } from '../../src/store/restore-backup.ts';
 import { retentionPlan } from '../../src/store/retention-policy.ts';
@@ -321,5 +321,30 @@ describe('an interrupted prune', () => {
     }
     // The full prune made that many writes: moves, purges, pack deletes, repacks, manifest rewrites.
     expect(completedAt).toBeGreaterThan(40);
+  });
+});
+
+describe('a damaged manifest', () => {
+  it('stops prune before anything is removed: the packs it needs are unknown', async () => {
+    const root = mkdtempSync(join(dir, 'damaged-'));
+    const store = createDirStore(root);
+    const pipeline = 'damaged';
+    const backups = await writeHistory(store, { prefix: 'offsite', pipeline, times: nightly(4, new Date()) });
+    const garbage = Buffer.from('not a manifest');
+    await store.put(manifestKey('offsite', pipeline, backups[1]!.id), garbage, garbage.length);
+    const before = (await store.list('offsite/')).map((o) => o.key);
+    const opts = {
+      where: { prefix: 'offsite', pipeline },
+      retention: retentionSchema.parse({ keepLast: 1, trashDays: 0, graceHours: 0 }),
+      dryRun: false,
+      packSize: 64 * 1024,
+      concurrency: 2,
+      log: quiet,
+    };
+    await expect(prune(store, { ...opts, now: new Date(Date.now() + 1000) })).rejects.toMatchObject({
+      code: 'STORE_CORRUPT',
+      message: expect.stringContaining('nothing was pruned'),
+    });
+    expect((await store.list('offsite/')).map((o) => o.key)).toEqual(before);
   });
 });
