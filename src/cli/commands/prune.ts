@@ -31,6 +31,7 @@ packs changed; the next run rebuilds it from the newest manifest.`,
     examples: ['offsite prune app-prod --dry-run', 'offsite prune app-prod --json'],
     exits: [
       [0, 'pruned (or, with --dry-run, planned); locked objects left alone are not an error'],
+      [1, 'a manifest could not be read: nothing was pruned (offsite check names the damaged backup)'],
       [2, 'bad usage, an invalid pipeline file, no retention: section, or keep rules that keep no backup'],
       [3, 'the store credentials are missing'],
       [4, 'the store could not be reached: rerun, a prune resumes where it stopped'],
