@@ -16,7 +16,7 @@ import type { ObjectStore } from '../../src/pipeline/ports.ts';
 import type { Log } from '../../src/pipeline/run-context.ts';
 import { listBackups, readManifest } from '../../src/store/backups.ts';
 import { checkStore } from '../../src/store/check-store.ts';
-import { manifestKey, packKey, packsPrefix, trashPrefix } from '../../src/store/layout.ts';
+import { backupsPrefix, manifestKey, packKey, packsPrefix, trashPrefix } from '../../src/store/layout.ts';
 import { prune } from '../../src/store/prune.ts';
 import { restoreBackup } from '../../src/store/restore-backup.ts';
 import { retentionPlan } from '../../src/store/retention-policy.ts';
@@ -314,6 +314,11 @@ describe('an interrupted prune', () => {
         new Set(kept),
       );
       expect(await store.list(trashPrefix('offsite', pipeline))).toEqual([]);
+      // No record of a removed backup is left under backups/ (a move cut short leaves some).
+      const folders = new Set(
+        (await store.list(backupsPrefix('offsite', pipeline))).map((o) => o.key.split('/')[3]),
+      );
+      expect(folders).toEqual(new Set(kept));
       const check = await wholeStore(store, 'offsite', pipeline);
       expect(check.problems).toEqual([]);
       expect((await store.list(packsPrefix('offsite', pipeline))).length).toBe(check.packsReferenced);
