@@ -4,7 +4,8 @@
 // count and content, with the source as it was that day) and drill (the newest backup from the
 // store alone, with no local state: fresh work and cache directories), encrypted (an encrypted
 // pipeline's night, then every object it stored scanned for the source's row values, with the
-// plaintext store as the scan's control). A new step is a function and a line in STEPS.
+// plaintext store as the scan's control) and prune (retention keepLast: 1 over the three nights,
+// then check --read-data on what is left). A new step is a function and a line in STEPS.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,6 +51,7 @@ const STEPS: [string, (ctx: Context) => Promise<StepResult>][] = [
   ['restore', restoreFirstNight],
   ['drill', drillFromStoreAlone],
   ['encrypted', encryptedNight],
+  ['prune', pruneToNewest],
 ];
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
@@ -242,6 +244,45 @@ async function encryptedNight(ctx: Context): Promise<StepResult> {
         objects: sealed.length,
         valuesSought: values.length,
         controlFound,
+        seconds: took,
+      },
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** offsite prune with `retention: { keepLast: 1 }` over the three nights, then the store checked. */
+async function pruneToNewest(ctx: Context): Promise<StepResult> {
+  const { world, say } = ctx;
+  const dir = await mkdtemp(join(tmpdir(), 'offsite-demo-prune-'));
+  try {
+    const demo = parse(await readFile('pipelines/demo.yaml', 'utf8')) as Record<string, unknown>;
+    const file = join(dir, 'demo-retention.yaml');
+    await writeFile(file, stringify({ ...demo, retention: { keepLast: 1 }, workDir: join(dir, 'work') }));
+    say('prune: offsite prune <demo.yaml with retention: { keepLast: 1 }>, then offsite check --read-data');
+    const started = Date.now();
+    const run = await offsite(world, ['prune', file, '--json']);
+    const took = seconds(Date.now() - started);
+    const result = JSON.parse(run.stdout || 'null') as { kept?: string[]; deleted?: string[] } | null;
+    if (run.exitCode !== 0 || !result?.kept || !result.deleted) {
+      say(`  prune failed (exit ${run.exitCode}): ${run.stderr.slice(-2000)}`);
+      return { ok: false, json: { error: `offsite prune exited ${run.exitCode}`, seconds: took } };
+    }
+    const check = await offsite(world, ['check', file, '--read-data']);
+    const checked = check.exitCode === 0 ? 'passed' : 'failed';
+    say(
+      `  kept ${result.kept.join(', ')}; moved to the trash: ${result.deleted.join(', ') || 'none'}; check --read-data ${checked}; ${took} s`,
+    );
+    return {
+      ok:
+        checked === 'passed' && result.kept.length === 1 && result.deleted.length === ctx.backups.length - 1,
+      json: {
+        kept: result.kept.length,
+        deleted: result.deleted.length,
+        keptIds: result.kept,
+        deletedIds: result.deleted,
+        check: checked,
         seconds: took,
       },
     };

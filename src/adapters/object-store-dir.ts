@@ -62,7 +62,9 @@ export function createDirStore(root: string): ObjectStore {
       const out: StoredObject[] = [];
       for (const file of await walk(base)) {
         const key = relative(base, file).split(sep).join('/');
-        if (key.startsWith(prefix)) out.push({ key, size: (await stat(file)).size });
+        if (!key.startsWith(prefix)) continue;
+        const s = await stat(file);
+        out.push({ key, size: s.size, lastModified: s.mtime });
       }
       return out.sort((a, b) => a.key.localeCompare(b.key));
     },

@@ -201,7 +201,8 @@ export function createS3Store(
           abortSignal,
         }),
       );
-      for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
+      for (const o of page.Contents ?? [])
+        if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified });
       const last = page.Contents?.at(-1)?.Key;
       if (!page.IsTruncated || !last) return out;
       marker = page.NextMarker ?? last;
@@ -237,6 +238,17 @@ export function createS3Store(
         if (signal?.aborted) throw err;
         throw callFailed(err, `setting the Object Lock retention of ${urlOf(key)}`);
       }
+    };
+    store.lockedUntil = async (key, signal) => {
+      const current = await request(signal, (abortSignal) =>
+        client.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: key }), { abortSignal }),
+      ).catch((err: unknown) => {
+        if ((err as { name?: string }).name === 'NoSuchObjectLockConfiguration' || isNotFound(err))
+          return null;
+        return failed('reading the Object Lock retention of', key)(err);
+      });
+      const until = current?.Retention?.RetainUntilDate;
+      return until && until > now() ? until : null;
     };
   }
   return store;

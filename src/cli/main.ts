@@ -22,6 +22,8 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   reap: () => import('./commands/reap.ts'),
   doctor: () => import('./commands/doctor.ts'),
   key: () => import('./commands/key.ts'),
+  prune: () => import('./commands/prune.ts'),
+  undelete: () => import('./commands/undelete.ts'),
 };
 
 // --debug, before or after the command (not after a bare "--"): stack traces, and debug log lines.
@@ -54,12 +56,12 @@ offsite --version prints the version.
 Exit codes:
   0    success
   1    the backup or its verification failed (nothing was published)
-  2    bad usage or an invalid pipeline file
+  2    bad usage or an invalid pipeline file (for prune: no retention:, or rules that keep no backup)
   3    a precondition is missing (credentials, a usable directory, pg_dump/pg_restore version, a
        suitable scratch server, the snapshot, the database)
   4    unreachable: the store, AWS or a database could not be reached (network, DNS, TLS); retry later
   5    access denied: valid credentials not allowed (fix the IAM policy, the B2 key's capabilities) or a quota
-  6    another run of the pipeline holds its lock (the message names the host, pid, run id and start)
+  6    another run (or prune) of the pipeline holds its lock (the message names the host, pid, run id and start)
   7    check, report, restore, list, drill, export: no backups (or runs) at the store location (wrong bucket,
        prefix or name?)
   130  interrupted (the temporary instance was still deleted)

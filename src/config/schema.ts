@@ -5,6 +5,7 @@ import { encryptionSchema } from './encryption-schema.ts';
 import { envName } from './env-name.ts';
 import { instanceClass, securityGroupId } from './field-formats.ts';
 import { notifySchema } from './notify-schema.ts';
+import { retentionSchema } from './retention-schema.ts';
 import { filesSchema, storeSchema } from './store-schema.ts';
 import { verifySchema } from './verify-schema.ts';
 
@@ -145,6 +146,8 @@ export const pipelineSchema = z.strictObject({
   network: z.strictObject({ publicAccess: z.boolean().default(false) }).default({ publicAccess: false }),
   /** Prices the report states the run's cost in (config/costs-schema.ts); defaults: RDS's and B2's published. */
   costs: costsSchema.default(() => costsSchema.parse({})),
+  /** Which backups `offsite prune` keeps, and how it frees space (config/retention-schema.ts). */
+  retention: retentionSchema.optional(),
   /** Local directories for reports and per-run work files. */
   reportDir: z.string().default('.offsite/reports'),
   workDir: z.string().default('.offsite/work'),

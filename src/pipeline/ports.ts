@@ -93,6 +93,8 @@ export interface RdsPort {
 export interface StoredObject {
   key: string;
   size: number;
+  /** When it was written, as a listing reports it (prune leaves young packs alone); absent from head. */
+  lastModified?: Date;
 }
 
 /** Bytes [offset, offset + length) of an object. */
@@ -153,6 +155,11 @@ export interface ObjectStore {
    * chunks named with it. A wrapper of a store must pass it on.
    */
   readonly sealing?: ChunkSealing;
+  /**
+   * Object Lock: the time until which an object may not be deleted, or null when it is not locked
+   * (any more). Present only on a store configured with Object Lock.
+   */
+  lockedUntil?(key: string, signal?: AbortSignal): Promise<Date | null>;
 }
 
 /** Where and how to reach a Postgres database; the password travels separately, never in argv. */

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { exportRunMetrics } from '../adapters/metrics-export.ts';
@@ -19,8 +18,10 @@ import { teardownStage } from '../stages/teardown-instance.ts';
 import { startChunkUpload, uploadStage } from '../stages/upload.ts';
 import { verifyRestoreStage } from '../stages/verify-restore.ts';
 import type { Progress } from './progress.ts';
+import { pruneAfterRun } from './prune-after-run.ts';
 import { reapLeftovers } from './reap-leftovers.ts';
 import type { Deps, Log, RunContext } from './run-context.ts';
+import { newRunId } from './run-id.ts';
 import { acquireRunLock } from './run-lock.ts';
 import { runStages, type StageDefinition } from './run-pipeline.ts';
 import { TeardownStack } from './teardown-stack.ts';
@@ -77,12 +78,6 @@ export interface RunOptions {
    * (its lines name the pipeline and run); absent: nowhere.
    */
   progress?: (runLog: Log) => Progress;
-}
-
-/** A sortable, RDS-identifier-safe run id: 20261125t031500z-a1b2c3. */
-export function newRunId(now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '').toLowerCase();
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
 /**
@@ -245,6 +240,10 @@ async function runLocked(
   };
   log.info({ pipeline: config.name, runId, date: opts.date }, 'run started');
   const outcome = await runStages(ctx, BACKUP_STAGES);
+  // After publishing, under the same lock; its failure is in the report, never the run's.
+  if (outcome.status === 'succeeded' && ctx.backup?.published && config.retention?.pruneAfterRun) {
+    ctx.prune = await pruneAfterRun(ctx);
+  }
   const report = await writeRunReport(ctx, outcome);
   await exportRunMetrics(report, config.metrics, log);
   log.info({ status: report.status, report: report.reports.json }, `run ${report.status}`);

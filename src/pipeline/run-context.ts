@@ -1,6 +1,6 @@
 import type { PipelineConfig, ScratchConfig } from '../config/schema.ts';
 import type { NotifyTransport } from '../notify/transport.ts';
-import type { CheckReport, ReapedInstance } from '../report/run-report.ts';
+import type { CheckReport, ReapedInstance, RunReport } from '../report/run-report.ts';
 import type { BackupCoverage } from '../verify/coverage.ts';
 import type { SourceVerifyFacts } from '../verify/source-verify-facts.ts';
 import type {
@@ -137,4 +137,6 @@ export interface RunContext {
   anomalies: CheckReport[];
   /** Leftover instances of earlier runs, reaped before this run began. */
   reaped?: ReapedInstance[];
+  /** retention.pruneAfterRun: what the prune after publishing did. */
+  prune?: RunReport['prune'];
 }

@@ -103,6 +103,7 @@ export function buildRunReport(
       ctx.config.costs,
     ),
     reaped: ctx.reaped ?? [],
+    ...(ctx.prune && { prune: ctx.prune }),
     coverage: facts?.coverage
       ? {
           unloggedTables: facts.coverage.unloggedTables,
@@ -125,7 +126,16 @@ export function buildRunReport(
     reports: ctx.reportPaths,
     error: errors[0] ?? null,
     errors,
-    warnings: networkWarnings(ctx.config),
+    warnings: [...networkWarnings(ctx.config), ...pruneWarnings(ctx.prune)],
   };
   return runReportSchema.parse(report);
+}
+
+/** A failed prune after the run: the backup is published, but the store was not pruned. */
+function pruneWarnings(prune: RunContext['prune']): string[] {
+  if (prune?.status !== 'failed' || !prune.error) return [];
+  const hint = prune.error.hint ? ` (${prune.error.hint})` : '';
+  return [
+    `the prune after this run failed: ${prune.error.message}${hint}. The backup is published; nothing is removed until offsite prune succeeds.`,
+  ];
 }

@@ -84,6 +84,10 @@ export function renderMarkdown(r: RunReport, opts: { fullReport?: string } = {})
   if (r.restoreTest) lines.push(`- Restore time (RTO of this backup): ${seconds(r.restoreTest.durationMs)}`);
   if (r.restoreTest?.scratchServer) lines.push(`- Scratch server: ${r.restoreTest.scratchServer}`);
   lines.push(`- Duration: ${seconds(r.durationMs)}`);
+  if (r.prune?.status === 'succeeded')
+    lines.push(
+      `- Prune: ${counted(r.prune.kept, 'backup')} kept, ${counted(r.prune.deleted.length, 'backup')} moved to the trash, ${counted(r.prune.packsDeleted, 'pack')} deleted, ${counted(r.prune.packsRepacked, 'pack')} repacked, ${mib(r.prune.bytesFreed)} freed`,
+    );
   if (r.cost) for (const line of costLines(r.cost)) lines.push(`- Cost, ${line}`);
   if (r.checks.length > 0) {
     lines.push('', '| check | status | summary |', '|---|---|---|');

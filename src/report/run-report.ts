@@ -205,6 +205,24 @@ export const runReportSchema = z.object({
   /** Leftover temporary instances of earlier runs this run deleted before it began (absent in older reports). */
   reaped: z.array(reapedInstance).optional(),
   /**
+   * retention.pruneAfterRun: the prune after the backup was published (absent when it did not
+   * run). A failed prune never un-publishes the backup nor changes the run's status or exit code.
+   */
+  prune: z
+    .object({
+      status: z.enum(['succeeded', 'failed']),
+      /** Backups kept, moved to the trash, deleted from it; packs deleted and repacked; bytes freed. */
+      kept: z.number().int(),
+      deleted: z.array(z.string()),
+      trashPurged: z.array(z.string()),
+      packsDeleted: z.number().int(),
+      packsRepacked: z.number().int(),
+      packsSkippedLocked: z.number().int(),
+      bytesFreed: z.number().int(),
+      error: errorReport.nullable(),
+    })
+    .optional(),
+  /**
    * What this backup does not hold, or holds in another form (absent from reports written
    * before offsite recorded it).
    */
@@ -292,6 +310,8 @@ export const RUN_REPORT_FIELDS: Record<keyof RunReport, string> = {
   store: "The store's total size under the pipeline's prefix after this run.",
   cost: "What the run cost in US dollars at the prices of the pipeline's `costs:` (defaults: RDS's and B2's published prices): the temporary instance's hours by class (with RDS's 10-minute minimum), the store requests by B2 class, and the store's bytes and monthly cost, now and 30 days before (the trend). An estimate: taxes, free tiers and allowances are left out.",
   reaped: 'Temporary instances of earlier, killed runs that this run deleted before it started.',
+  prune:
+    "With retention.pruneAfterRun: the prune after publishing (status, backups kept, moved to the trash and purged from it, packs deleted, repacked and left under Object Lock, bytes freed, the error of a failed one). A failed prune leaves the run's status and exit code as they were: the backup is published.",
   coverage:
     'What this backup does not hold, or holds in another form: unlogged tables, materialized views, large objects, out-of-scope cluster objects, tables kept in pg_dump order.',
   resources: 'Peak resident memory of the offsite process.',

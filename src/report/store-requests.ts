@@ -64,6 +64,12 @@ export function countingRequests(store: ObjectStore): ObjectStore {
         return store.extendRetention!(key, until, signal);
       },
     }),
+    ...(store.lockedUntil && {
+      lockedUntil: async (key: string, signal?: AbortSignal) => {
+        counts.classB++;
+        return store.lockedUntil!(key, signal);
+      },
+    }),
   };
   counters.set(counted, counts);
   return counted;

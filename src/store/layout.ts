@@ -9,6 +9,9 @@
 //   <prefix>/<pipeline>/keys/<key-id>.json                      an encrypted store's data key, wrapped by one user key
 //                                                               (store-keys.ts); then every object but keys/ and locks/ is
 //                                                               sealed, and packs' frames one by one (sealed-object-store.ts)
+//   <prefix>/<pipeline>/trash/<backup-id>/…                     a backup offsite prune removed: the same
+//                                                               files, manifest copied last; its packs stay
+//                                                               until retention.trashDays have passed
 
 /** Key prefix of one pipeline. */
 export function pipelinePrefix(prefix: string, pipeline: string): string {
@@ -101,4 +104,14 @@ export function keysPrefix(prefix: string, pipeline: string): string {
 /** Key of one wrapped copy of the data key. */
 export function wrappedKeyKey(prefix: string, pipeline: string, keyId: string): string {
   return `${keysPrefix(prefix, pipeline)}${keyId}.json`;
+}
+
+/** Key prefix of a pipeline's trash: backups prune removed, kept `retention.trashDays` for undelete. */
+export function trashPrefix(prefix: string, pipeline: string): string {
+  return `${pipelinePrefix(prefix, pipeline)}/trash/`;
+}
+
+/** Key prefix of one backup in the trash (no trailing slash, as backupPrefix). */
+export function trashBackupPrefix(prefix: string, pipeline: string, backupId: string): string {
+  return `${trashPrefix(prefix, pipeline)}${backupId}`;
 }

@@ -224,7 +224,7 @@ describe('help and usage errors', () => {
   it('offsite --help lists every command and points at offsite <command> --help', async () => {
     const run = await runCli(['--help'], ENV);
     expect(run.exitCode).toBe(0);
-    for (const name of ['run', 'report', 'check', 'restore', 'validate']) {
+    for (const name of ['run', 'report', 'check', 'restore', 'validate', 'prune', 'undelete']) {
       expect(run.stdout).toMatch(new RegExp(`^ {2}offsite ${name} <pipeline> +\\S`, 'm'));
     }
     expect(run.stdout).toContain('offsite <command> --help');
@@ -243,7 +243,7 @@ describe('help and usage errors', () => {
     }
   });
 
-  it.each(['report', 'check', 'restore', 'validate'])(
+  it.each(['report', 'check', 'restore', 'validate', 'prune', 'undelete'])(
     'offsite %s --help exits 0 with its usage',
     async (name) => {
       const run = await runCli([name, 'whatever.yaml', '--help'], ENV);

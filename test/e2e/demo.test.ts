@@ -53,24 +53,31 @@ describe('npm run demo', () => {
     expect(existsSync(join(runDir, 'env.sh'))).toBe(false);
   });
 
-  it('--scenario recovery --json: the first night restored equal to its day, the newest drilled from the store', async () => {
+  it('--scenario recovery --json: the first night restored equal to its day, the newest drilled from the store, an encrypted store with no row value, a prune to the newest', async () => {
     const runDir = join(dir, 'recovery');
     const child = await demo(['--scenario', 'recovery', '--json'], runDir);
     expect(child.exitCode, String(child.stderr)).toBe(0);
     const out = JSON.parse(String(child.stdout)) as {
       restore: { equal: boolean; seconds: number; tables: number };
       drill: { status: string; seconds: number; backup: string };
+      encrypted: { plaintextFound: boolean; objects: number; controlFound: boolean };
+      prune: { kept: number; deleted: number; keptIds: string[]; check: string };
     };
-    expect(Object.keys(out)).toEqual(['restore', 'drill']);
+    expect(Object.keys(out)).toEqual(['restore', 'drill', 'encrypted', 'prune']);
     expect(out.restore.equal).toBe(true);
     expect(out.restore.seconds).toBeGreaterThan(0);
     expect(out.restore.tables).toBeGreaterThanOrEqual(5);
     expect(out.drill.status).toBe('passed');
-    // The kept store holds the three nights, the newest with its passed drill.
+    expect(out.encrypted.plaintextFound).toBe(false);
+    expect(out.encrypted.controlFound).toBe(true);
+    expect(out.encrypted.objects).toBeGreaterThan(3);
+    expect(out.prune).toMatchObject({ kept: 1, deleted: 2, check: 'passed' });
+    expect(out.prune.keptIds).toEqual([out.drill.backup]);
+    // The kept store holds what prune kept: the newest night, with its passed drill.
     const list = await runCli(['list', join(runDir, 'demo-store.yaml'), '--json'], plainEnv());
     expect(list.exitCode, list.stderr).toBe(0);
     const backups = JSON.parse(list.stdout) as { id: string; lastDrill: string | null }[];
-    expect(backups).toHaveLength(3);
+    expect(backups).toHaveLength(1);
     expect(backups.at(-1)!.id).toBe(out.drill.backup);
     expect(backups.at(-1)!.lastDrill).not.toBeNull();
   });

@@ -76,3 +76,42 @@ describe('the Markdown summary', () => {
     expect(local).toContain(`- Full report: on the machine that ran the backup only: ${r.reports.html}`);
   });
 });
+
+describe('the prune after the run, in the summary', () => {
+  const base = {
+    kept: 12,
+    deleted: ['2026-11-01T0310Z-20261102t031000z-aaaaaa'],
+    trashPurged: [],
+    packsDeleted: 3,
+    packsRepacked: 1,
+    packsSkippedLocked: 0,
+    bytesFreed: 5 * 1024 * 1024,
+  };
+
+  it('a prune that succeeded is one line of what it removed and freed', () => {
+    const md = renderMarkdown({ ...sampleReport(1), prune: { status: 'succeeded', ...base, error: null } });
+    expect(md).toContain(
+      '- Prune: 12 backups kept, 1 backup moved to the trash, 3 packs deleted, 1 pack repacked',
+    );
+  });
+
+  it('a failed prune is a warning of a run that still succeeded', () => {
+    const report = sampleReport(1);
+    const md = renderMarkdown({
+      ...report,
+      prune: {
+        status: 'failed',
+        ...base,
+        error: {
+          stage: 'prune',
+          code: 'UNREACHABLE',
+          message: 'listing s3://b/offsite/demo/packs/: timed out',
+        },
+      },
+      warnings: ['the prune after this run failed: listing s3://b/offsite/demo/packs/: timed out.'],
+    });
+    expect(md).toContain(`# offsite ${report.pipeline}: ✅ succeeded`);
+    expect(md).toContain('> ⚠️ **Warning**: the prune after this run failed');
+    expect(md).not.toContain('- Prune:');
+  });
+});
