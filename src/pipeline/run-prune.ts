@@ -5,7 +5,7 @@ import { cacheDirOf } from '../config/preflight.ts';
 import type { RetentionConfig } from '../config/retention-schema.ts';
 import type { PipelineConfig } from '../config/schema.ts';
 import { OffsiteError } from '../errors.ts';
-import { indexPath } from '../store/chunk-index.ts';
+import { indexPath } from '../store/index-cache.ts';
 import { packsPrefix } from '../store/layout.ts';
 import { type PruneResult, prune } from '../store/prune.ts';
 import { emptyLocationError, readingLocation } from '../store/store-location.ts';

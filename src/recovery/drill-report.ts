@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { ObjectStore } from '../pipeline/ports.ts';
 import { drillsPrefix } from '../store/layout.ts';
-import { readObject } from '../store/read-chunk.ts';
+import { readObject } from '../store/read-object.ts';
 
 /** One drill, as stored. */
 export const drillReportSchema = z.object({

@@ -7,7 +7,8 @@ import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
 import { packKey } from '../store/layout.ts';
 import type { Manifest } from '../store/manifest.ts';
-import { packIsIntact, readObject, readSizedObject } from '../store/read-chunk.ts';
+import { packIsIntact } from '../store/pack.ts';
+import { readObject, readSizedObject } from '../store/read-object.ts';
 
 /** What an export copied and what was already there. */
 export interface ExportResult {

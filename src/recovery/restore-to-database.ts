@@ -10,7 +10,7 @@ import type { Connect, ObjectStore, PgTarget, PgTools } from '../pipeline/ports.
 import type { CheckReport } from '../report/run-report.ts';
 import { readDatabaseExtras } from '../stages/database-extras.ts';
 import type { Manifest } from '../store/manifest.ts';
-import { readObject } from '../store/read-chunk.ts';
+import { readObject } from '../store/read-object.ts';
 import { restoreBackup } from '../store/restore-backup.ts';
 import { parseSourceFactsRecord, type SourceFactsRecord } from '../store/source-facts-record.ts';
 import { runRestoredChecks, sortChecks } from '../verify/restored-checks.ts';

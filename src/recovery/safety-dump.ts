@@ -16,7 +16,7 @@ import { newRunId } from '../pipeline/run-id.ts';
 import { OFFSITE_VERSION } from '../report/build-report.ts';
 import { writeDatabaseExtras } from '../stages/database-extras.ts';
 import { describeDumpDir } from '../stages/dump.ts';
-import { writeIndex } from '../store/chunk-index.ts';
+import { writeIndex } from '../store/index-cache.ts';
 import { backupIdFor, manifestKey, packsPrefix, SAFETY_DUMP_RUN, sourceFactsKey } from '../store/layout.ts';
 import { encodeManifest, type ManifestDraft } from '../store/manifest-writer.ts';
 import { extendPackRetention } from '../store/retention.ts';

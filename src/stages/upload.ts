@@ -4,7 +4,7 @@ import type { RunContext } from '../pipeline/run-context.ts';
 import type { StageDefinition } from '../pipeline/run-pipeline.ts';
 import { OFFSITE_VERSION } from '../report/build-report.ts';
 import { formatBytes } from '../report/format.ts';
-import { writeIndex } from '../store/chunk-index.ts';
+import { writeIndex } from '../store/index-cache.ts';
 import {
   backupIdFor,
   manifestKey,

@@ -4,7 +4,7 @@ import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
 import { backupsPrefix, isSafetyDumpId, MANIFEST } from './layout.ts';
 import { type Manifest, manifestSchema } from './manifest.ts';
-import { readObject } from './read-chunk.ts';
+import { readObject } from './read-object.ts';
 
 const decompress = promisify(zstdDecompress);
 

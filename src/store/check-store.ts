@@ -10,7 +10,8 @@ import { type BackupRef, listBackups, readManifest } from './backups.ts';
 import { decodeChunk } from './chunk-codec.ts';
 import { idOfPackKey, packKey, packsPrefix } from './layout.ts';
 import { eachRef, type Manifest } from './manifest.ts';
-import { packIsIntact, readSizedObject, sample } from './read-chunk.ts';
+import { packIsIntact } from './pack.ts';
+import { readSizedObject, sample } from './read-object.ts';
 
 /** One problem: a pack, a chunk in one, or a manifest, and the backups it breaks. */
 export interface StoreProblem {

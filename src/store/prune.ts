@@ -12,11 +12,11 @@ import type { ObjectStore } from '../pipeline/ports.ts';
 import type { Log } from '../pipeline/run-context.ts';
 import { countingRequests, requestCountsOf } from '../report/store-requests.ts';
 import { readManifest } from './backups.ts';
-import { dropIndex } from './chunk-index.ts';
+import { dropIndex } from './index-cache.ts';
 import { backupPrefix, packKey, packsPrefix, trashBackupPrefix } from './layout.ts';
 import type { Manifest } from './manifest.ts';
 import { type LiveFrames, liveFrames, packsOfListing, planPacks } from './prune-plan.ts';
-import { readObject } from './read-chunk.ts';
+import { readObject } from './read-object.ts';
 import { encodeManifestObject, relocate, repackPacks } from './repack.ts';
 import { type KeepReason, retentionPlan } from './retention-policy.ts';
 import {

@@ -15,8 +15,9 @@ import { constants, zstdCompress } from 'node:zlib';
 import type { ObjectStore } from '../pipeline/ports.ts';
 import { packKey } from './layout.ts';
 import type { ChunkRef, Manifest } from './manifest.ts';
+import { packIsIntact } from './pack.ts';
 import type { LiveFrames } from './prune-plan.ts';
-import { packIsIntact, readSizedObject } from './read-chunk.ts';
+import { readSizedObject } from './read-object.ts';
 
 const compress = promisify(zstdCompress);
 

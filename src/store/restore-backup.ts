@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
 import type { ChunkRef, Manifest } from './manifest.ts';
-import { type FrameRef, readFrames } from './read-chunk.ts';
+import { type FrameRef, readFrames } from './pack.ts';
 
 /** What a restore wrote. */
 export interface RestoreResult {

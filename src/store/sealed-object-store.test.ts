@@ -6,7 +6,7 @@ import { createDirStore } from '../adapters/object-store-dir.ts';
 import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
 import { openPipelineStore } from './open-store.ts';
-import { readObject } from './read-chunk.ts';
+import { readObject } from './read-object.ts';
 import { sealedObjectStore } from './sealed-object-store.ts';
 import { OBJECT_OVERHEAD, StoreCrypto } from './store-crypto.ts';
 import { wrapDataKey, writeWrappedKey } from './store-keys.ts';

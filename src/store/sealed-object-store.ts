@@ -10,7 +10,7 @@
 import { Readable } from 'node:stream';
 import { OffsiteError } from '../errors.ts';
 import type { ObjectStore, StoredObject } from '../pipeline/ports.ts';
-import { readObject } from './read-chunk.ts';
+import { readObject } from './read-object.ts';
 import { OBJECT_OVERHEAD, StoreCrypto } from './store-crypto.ts';
 
 const PASS_THROUGH = ['packs/', 'keys/', 'locks/'];

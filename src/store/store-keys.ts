@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
 import { keysPrefix, wrappedKeyKey } from './layout.ts';
-import { readObject } from './read-chunk.ts';
+import { readObject } from './read-object.ts';
 import { DATA_KEY_BYTES, gcmOpen, gcmSeal, StoreCrypto } from './store-crypto.ts';
 import type { UserKey } from './user-key.ts';
 

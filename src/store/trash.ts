@@ -7,7 +7,7 @@
 import { OffsiteError } from '../errors.ts';
 import type { ObjectStore, StoredObject } from '../pipeline/ports.ts';
 import { backupPrefix, backupsPrefix, MANIFEST, trashBackupPrefix, trashPrefix } from './layout.ts';
-import { readSizedObject } from './read-chunk.ts';
+import { readSizedObject } from './read-object.ts';
 
 /** The objects of one backup folder (under backups/ or trash/), as listed. */
 export interface BackupFolder {

@@ -12,7 +12,8 @@ import type { ChunkIndex } from './chunk-index.ts';
 import type { ChunkList } from './chunk-list.ts';
 import type { ChunkWriter } from './chunk-writer.ts';
 import { idOfPackKey, packKey } from './layout.ts';
-import { type FrameRef, packIsIntact, readSizedObject, sample } from './read-chunk.ts';
+import { type FrameRef, packIsIntact } from './pack.ts';
+import { readSizedObject, sample } from './read-object.ts';
 
 /** A local file of the backup and its chunks. */
 export interface BackupSource {

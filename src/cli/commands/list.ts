@@ -3,7 +3,7 @@ import type { ObjectStore } from '../../pipeline/ports.ts';
 import { lastPassedDrills, readDrills } from '../../recovery/drill-report.ts';
 import { formatBytes } from '../../report/format.ts';
 import { readManifest } from '../../store/backups.ts';
-import { readObject } from '../../store/read-chunk.ts';
+import { readObject } from '../../store/read-object.ts';
 import { publishedBackups } from '../../store/store-location.ts';
 import { loadStorePipelineFor, onePipeline } from '../arguments.ts';
 import type { Command } from '../command.ts';

@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
+// Reading whole objects, or ranges of them, from the store into memory.
 import { OffsiteError } from '../errors.ts';
 import type { ByteRange, ObjectStore } from '../pipeline/ports.ts';
-import { decodeChunk } from './chunk-codec.ts';
-import { packKey } from './layout.ts';
 
 async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -42,46 +40,6 @@ export async function readSizedObject(
   }
   if (at !== size) throw new OffsiteError('STORE_CORRUPT', `${key}: ${at} bytes, expected ${size}`);
   return out;
-}
-
-/** A chunk's frame in a pack, as a manifest or the index names it. */
-export interface FrameRef {
-  hash: string;
-  offset: number;
-  length: number;
-}
-
-/**
- * Reads frames that sit together in one pack with a single ranged GET and returns their
- * plaintexts in the order given, each proven by its hash (STORE_CORRUPT otherwise).
- */
-export async function readFrames(
-  store: ObjectStore,
-  packs: string,
-  pack: string,
-  frames: FrameRef[],
-  signal?: AbortSignal,
-): Promise<Buffer[]> {
-  const first = frames[0]!.offset;
-  const last = frames.at(-1)!;
-  const key = packKey(packs, pack);
-  const bytes = await readObject(store, key, signal, {
-    offset: first,
-    length: last.offset + last.length - first,
-  });
-  return frames.map((f) =>
-    decodeChunk(
-      bytes.subarray(f.offset - first, f.offset - first + f.length),
-      f.hash,
-      `${key}@${f.offset}`,
-      store.sealing,
-    ),
-  );
-}
-
-/** Whether a pack's bytes are the ones it was named after. */
-export function packIsIntact(bytes: Buffer, id: string): boolean {
-  return createHash('sha256').update(bytes).digest('hex') === id;
 }
 
 /** Picks about `percent`% of the items (at least one when percent > 0), at random. */
