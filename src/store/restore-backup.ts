@@ -1,8 +1,8 @@
 // offsite restore --to-dir: a backup's files reassembled from the store, every chunk proven by
 // its hash and every file by its whole hash, ready for pg_restore (dump/) and copying (files/).
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, lutimes, mkdir, readdir, symlink, utimes } from 'node:fs/promises';
+import { chmod, lutimes, mkdir, readdir, rename, rm, rmdir, symlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { OffsiteError } from '../errors.ts';
 import type { ObjectStore } from '../pipeline/ports.ts';
@@ -105,17 +105,48 @@ async function writeChunks(
   }
 }
 
-/** Reassembles a backup into `toDir` (which must be empty or absent): dump/ and files/<set>/. */
+const PARTIAL = '.offsite-partial-';
+
+/**
+ * Reassembles a backup into `toDir` (which must be empty or absent): dump/ and files/<set>/. The
+ * files are written into a hidden staging directory inside `toDir` (so on its filesystem, even
+ * when it is a mount point) and moved into place only once every file matched its hash; on
+ * failure the staging directory is removed, and `toDir` too when this restore made it. A failed
+ * or interrupted restore leaves nothing half-written, and a retry just works: a staging directory
+ * a killed restore left behind is offsite's own and is removed first.
+ */
 export async function restoreBackup(
   store: ObjectStore,
   manifest: Manifest,
   toDir: string,
   opts: { concurrency: number; signal?: AbortSignal },
 ): Promise<RestoreResult> {
-  const existing = await readdir(toDir).catch(() => []);
-  if (existing.length > 0) {
+  const existing = await readdir(toDir).catch(() => null);
+  const leftovers = (existing ?? []).filter((name) => name.startsWith(PARTIAL));
+  if (existing && existing.length > leftovers.length) {
     throw new OffsiteError('USAGE', `${toDir} is not empty: restore into a new or empty directory`);
   }
+  for (const name of leftovers) await rm(join(toDir, name), { recursive: true, force: true });
+  await mkdir(toDir, { recursive: true, mode: 0o700 });
+  const staging = join(toDir, `${PARTIAL}${randomBytes(4).toString('hex')}`);
+  try {
+    const result = await reassemble(store, manifest, staging, opts);
+    for (const part of await readdir(staging)) await rename(join(staging, part), join(toDir, part));
+    await rmdir(staging);
+    return result;
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true });
+    if (!existing) await rm(toDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function reassemble(
+  store: ObjectStore,
+  manifest: Manifest,
+  toDir: string,
+  opts: { concurrency: number; signal?: AbortSignal },
+): Promise<RestoreResult> {
   let files = 0;
   let bytes = 0;
   const dumpDir = join(toDir, 'dump');
