@@ -61,7 +61,7 @@ Exit codes:
        suitable scratch server, the snapshot, the database)
   4    unreachable: the store, AWS or a database could not be reached (network, DNS, TLS); retry later
   5    access denied: valid credentials not allowed (fix the IAM policy, the B2 key's capabilities) or a quota
-  6    another run (or prune) of the pipeline holds its lock (the message names the host, pid, run id and start)
+  6    another run of the pipeline holds its lock, or a prune (the message names the host, pid, run id and start)
   7    check, report, restore, list, drill, export: no backups (or runs) at the store location (wrong bucket,
        prefix or name?)
   130  interrupted (the temporary instance was still deleted)
