@@ -44,10 +44,22 @@ export function startProgressView(
     }
     runs.set(pipeline, entries);
   }
-  const show = (stage: StageName, e: StageEntry) => {
+  // Work a later stage starts early runs behind the stage on screen (the upload's chunks travel
+  // while the restore test runs): until its own row starts, it is shown on the running row.
+  const show = (stage: StageName, e: StageEntry, entries: Map<StageName, StageEntry>) => {
     if (!e.task) return;
-    const text = e.tracker.text(Date.now());
-    e.task.title = text ? `${stage}  ${text}` : stage;
+    const now = Date.now();
+    const text = e.tracker.text(now);
+    const behind =
+      e.tracker.state === 'running'
+        ? [...entries]
+            .filter(([, b]) => !b.task && b.tracker.progress.status !== undefined)
+            .map(([name, b]) => `  ‖ ${name} (in the background): ${b.tracker.text(now)}`)
+        : [];
+    e.task.title = `${text ? `${stage}  ${text}` : stage}${behind.join('')}`;
+  };
+  const showRunning = (entries: Map<StageName, StageEntry>) => {
+    for (const [stage, e] of entries) if (e.tracker.state === 'running') show(stage, e, entries);
   };
   const list = new Listr(
     pipelines.map((pipeline) => ({
@@ -57,11 +69,12 @@ export function startProgressView(
           stages.map((stage) => ({
             title: stage,
             task: async (_c: unknown, t: Wrapper) => {
-              const e = runs.get(pipeline)!.get(stage)!;
+              const entries = runs.get(pipeline)!;
+              const e = entries.get(stage)!;
               e.task = t;
-              show(stage, e);
+              show(stage, e, entries);
               await e.ended;
-              show(stage, e);
+              show(stage, e, entries);
               const { state, message } = e.tracker.progress;
               if (state === 'failed') throw new Error(`${stage}  ${e.tracker.text(Date.now())}`);
               if (state === 'skipped') t.skip(`${stage}  skipped${message ? `: ${message}` : ''}`);
@@ -93,8 +106,7 @@ export function startProgressView(
   const running = list.run().catch(() => {});
   // Elapsed times, rates and ETAs move between updates.
   const timer = setInterval(() => {
-    for (const entries of runs.values())
-      for (const [stage, e] of entries) if (e.tracker.state === 'running') show(stage, e);
+    for (const entries of runs.values()) showRunning(entries);
   }, REFRESH_MS);
   timer.unref();
   return {
@@ -103,9 +115,10 @@ export function startProgressView(
       return {
         update(stage, progress) {
           const e = entries?.get(stage);
-          if (!e) return;
+          if (!entries || !e) return;
           e.tracker.update(progress, Date.now());
-          show(stage, e);
+          if (e.task) show(stage, e, entries);
+          else showRunning(entries);
           if (progress.state && progress.state !== 'running') e.end();
         },
       };

@@ -194,6 +194,11 @@ export const uploadStage: StageDefinition = {
       },
       'backup published',
     );
+    ctx.progress?.update('upload', {
+      status: `published, ${formatBytes(ctx.backup.bytesUploaded)} sent`,
+      bytes: stats.bytesRead,
+      totalBytes: stats.bytesRead,
+    });
     return undefined;
   },
 };

@@ -91,8 +91,11 @@ describe('on a terminal', () => {
       );
       // The dump running (its row shows what it does), then written: tables n/N and bytes.
       await waitFor(/dump\s+(pg_dump|key order|written)/);
-      // The upload while it runs: bytes of the dump read, what was sent.
-      await waitFor(/upload\s+uploading new chunks, [\d.]+ \S+ sent · [\d.]+ \S+/);
+      // The upload while it runs (behind the restore test, or on its own row): bytes of the dump
+      // read, what was sent.
+      await waitFor(
+        /upload(?: \(in the background\):|\s+) ?uploading new chunks, [\d.]+ \S+ sent · [\d.]+ \S+/,
+      );
       const end = await waitFor(/offsite exited with \d+/);
       world.emulator.clearFaults();
 
