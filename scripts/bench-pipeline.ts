@@ -17,6 +17,7 @@ import { applyDayOfChange, DATASET_TABLES, uniformUpdate } from '../test/support
 import { type LocalWorld, startLocalWorld } from '../test/support/local-world.ts';
 import { demoPipelineWith } from '../test/support/pipeline-file.ts';
 import { REPO_ROOT } from '../test/support/run-cli.ts';
+import { installOffsite } from './bench-installed.ts';
 import { restoreInstance } from './bench-instance.ts';
 import { type NaiveResult, runNaive } from './bench-naive.ts';
 import { RESTIC_MISSING, resticNights } from './bench-restic.ts';
@@ -113,12 +114,13 @@ async function dumpOfSnapshot(
 
 async function offsiteNight(
   world: LocalWorld,
+  offsite: string,
   pipeline: string,
   date: string,
   prevStore: number,
 ): Promise<OffsiteNight> {
   // Run as installed and scheduled: the executable itself, so its shebang's Node flags apply.
-  const t = await timed(join(REPO_ROOT, 'bin/offsite.js'), ['run', pipeline, '--date', date, '--json'], {
+  const t = await timed(offsite, ['run', pipeline, '--date', date, '--json'], {
     cwd: REPO_ROOT,
     env: world.env({ PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` }),
     extendEnv: false,
@@ -264,21 +266,25 @@ export async function runPipelineBench(scale: number, say: (line: string) => voi
     if ('missing' in r) notes.push(`${RESTIC_MISSING}: its figures are null.`);
     for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
 
-    say('offsite run day 1, day 2, worst case (the CLI as a subprocess, every check on)…');
+    say('offsite run day 1, day 2, worst case (the installed CLI as a subprocess, every check on)…');
+    const offsite = await installOffsite(work);
     const pipeline = demoPipelineWith(
       work,
       {
+        // Polled as often as the naive sequence polls the same emulator (RDS itself wants 30 s).
+        source: { tempInstance: { pollIntervalSeconds: 0.2 } },
         // The worst-case night's newest row is a day older than its snapshot (only updates that day).
         verify: { freshness: { column: 'app.events.created_at', maxAgeHours: 72 } },
       },
       'bench.yaml',
     );
-    const day1 = await offsiteNight(world, pipeline, date(s1), 0);
+    const day1 = await offsiteNight(world, offsite, pipeline, date(s1), 0);
     say(`  day 1 ${day1.wallSeconds.toFixed(1)} s`);
-    const day2 = await offsiteNight(world, pipeline, date(s2), day1.storeGrowthBytes);
+    const day2 = await offsiteNight(world, offsite, pipeline, date(s2), day1.storeGrowthBytes);
     say(`  day 2 ${day2.wallSeconds.toFixed(1)} s`);
     const worst = await offsiteNight(
       world,
+      offsite,
       pipeline,
       date(s3),
       day1.storeGrowthBytes + day2.storeGrowthBytes,

@@ -1,7 +1,6 @@
 // Notifications over the wire: webhooks and heartbeat pings with fetch, email with nodemailer
 // (TLS always: implicit on `secure`, otherwise STARTTLS is required, never plain text).
 import { readFile } from 'node:fs/promises';
-import nodemailer from 'nodemailer';
 import type { MailMessage, NotifyTransport, SmtpSettings } from '../notify/transport.ts';
 
 async function answered(res: Response): Promise<void> {
@@ -12,6 +11,8 @@ async function answered(res: Response): Promise<void> {
 }
 
 async function sendMail(smtp: SmtpSettings, mail: MailMessage, timeoutMs: number): Promise<void> {
+  // Loaded only to send: ~9 MB resident that a run without email alerts never needs.
+  const { default: nodemailer } = await import('nodemailer');
   const transporter = nodemailer.createTransport({
     host: smtp.host,
     port: smtp.port,

@@ -127,6 +127,86 @@ export async function orderDumpByKey(
   };
 }
 
+/** pg_dump into the work directory, roles and properties beside it, then table data in key order. */
+async function writeDump(ctx: RunContext, signal: AbortSignal): Promise<NonNullable<RunContext['dump']>> {
+  const dir = join(ctx.workDir, 'dump');
+  const target = ctx.instance!.target!;
+  const pgTools = ctx.pgTools!;
+  // pg_dump -Fd writes one data file per table: their count and size are its progress.
+  const tables = ctx.facts?.rowCounts.size;
+  const stopReporting = reportEvery(PROGRESS_EVERY_MS, async () => {
+    const { done, bytes } = await dataFilesIn(dir);
+    ctx.progress?.update('dump', { status: 'pg_dump', done, total: tables, unit: 'tables', bytes });
+  });
+  try {
+    await pgTools.dump({
+      target,
+      outDir: dir,
+      jobs: ctx.config.dump.jobs,
+      excludeTableData: ctx.config.dump.excludeTableData,
+      signal,
+    });
+  } finally {
+    await stopReporting();
+  }
+  const session = await ctx.deps.connect(target);
+  try {
+    const extras = await writeDatabaseExtras(
+      session,
+      dir,
+      `Roles of database ${target.database} (snapshot ${ctx.snapshot?.id ?? 'unknown'}), written by offsite ${OFFSITE_VERSION}.`,
+    );
+    ctx.log.info(
+      { roles: extras.roles, encoding: extras.database.encoding, provider: extras.database.localeProvider },
+      'roles and database properties recorded',
+    );
+  } finally {
+    await session.close();
+  }
+  const orderStarted = Date.now();
+  const { ordered: _, ...order } = await orderDumpByKey(
+    { ...ctx, signal },
+    pgTools,
+    target,
+    dir,
+    ctx.config.dump.jobs,
+    (done, total) => ctx.progress?.update('dump', { status: 'key order', done, total, unit: 'tables' }),
+  );
+  ctx.log.info(
+    { ...order, fallbacks: order.fallbacks.length, durationMs: Date.now() - orderStarted },
+    'table data re-written in key order',
+  );
+  const { files, bytes } = await describeDumpDir(dir);
+  ctx.progress?.update('dump', {
+    status: 'written',
+    done: order.tables,
+    total: order.tables,
+    unit: 'tables',
+    bytes,
+  });
+  ctx.log.info({ files: files.length, bytes }, 'dump written');
+  return { dir, files, bytes, order };
+}
+
+const started = new WeakMap<RunContext, Promise<NonNullable<RunContext['dump']>>>();
+
+/**
+ * Starts the dump in the background (the source-facts stage calls it once nothing it adds to the
+ * database can end up in the dump); the dump stage then waits for it. A run that fails before
+ * stops it and waits for pg_dump to exit before its work directory goes.
+ */
+export function startDump(ctx: RunContext): void {
+  if (started.has(ctx)) return;
+  const stop = new AbortController();
+  const dump = writeDump(ctx, AbortSignal.any([ctx.signal, stop.signal]));
+  dump.catch(() => {}); // handled by the dump stage, or dropped with a run that failed earlier
+  started.set(ctx, dump);
+  ctx.teardown.push('dump', async () => {
+    stop.abort();
+    await dump.catch(() => {});
+  });
+}
+
 /**
  * dump: pg_dump -Fd -Z0 of the temporary instance (uncompressed, so unchanged data deduplicates),
  * then each table's data re-written in key order.
@@ -135,63 +215,7 @@ export const dumpStage: StageDefinition = {
   name: 'dump',
   failureCode: 'DUMP_FAILED',
   async run(ctx) {
-    const dir = join(ctx.workDir, 'dump');
-    const target = ctx.instance!.target!;
-    const pgTools = ctx.pgTools!;
-    // pg_dump -Fd writes one data file per table: their count and size are its progress.
-    const tables = ctx.facts?.rowCounts.size;
-    const stopReporting = reportEvery(PROGRESS_EVERY_MS, async () => {
-      const { done, bytes } = await dataFilesIn(dir);
-      ctx.progress?.update('dump', { status: 'pg_dump', done, total: tables, unit: 'tables', bytes });
-    });
-    try {
-      await pgTools.dump({
-        target,
-        outDir: dir,
-        jobs: ctx.config.dump.jobs,
-        excludeTableData: ctx.config.dump.excludeTableData,
-        signal: ctx.signal,
-      });
-    } finally {
-      await stopReporting();
-    }
-    const session = await ctx.deps.connect(target);
-    try {
-      const extras = await writeDatabaseExtras(
-        session,
-        dir,
-        `Roles of database ${target.database} (snapshot ${ctx.snapshot?.id ?? 'unknown'}), written by offsite ${OFFSITE_VERSION}.`,
-      );
-      ctx.log.info(
-        { roles: extras.roles, encoding: extras.database.encoding, provider: extras.database.localeProvider },
-        'roles and database properties recorded',
-      );
-    } finally {
-      await session.close();
-    }
-    const started = Date.now();
-    const { ordered: _, ...order } = await orderDumpByKey(
-      ctx,
-      pgTools,
-      target,
-      dir,
-      ctx.config.dump.jobs,
-      (done, total) => ctx.progress?.update('dump', { status: 'key order', done, total, unit: 'tables' }),
-    );
-    ctx.log.info(
-      { ...order, fallbacks: order.fallbacks.length, durationMs: Date.now() - started },
-      'table data re-written in key order',
-    );
-    const { files, bytes } = await describeDumpDir(dir);
-    ctx.dump = { dir, files, bytes, order };
-    ctx.progress?.update('dump', {
-      status: 'written',
-      done: order.tables,
-      total: order.tables,
-      unit: 'tables',
-      bytes,
-    });
-    ctx.log.info({ files: files.length, bytes }, 'dump written');
+    ctx.dump = await (started.get(ctx) ?? writeDump(ctx, ctx.signal));
     return undefined;
   },
 };

@@ -2,7 +2,8 @@ import type { SqlSession } from '../pipeline/ports.ts';
 import type { StageDefinition } from '../pipeline/run-pipeline.ts';
 import { readBackupCoverage } from '../verify/coverage.ts';
 import { readRowCounts } from '../verify/row-counts.ts';
-import { recordSourceVerifyFacts } from '../verify/source-verify-facts.ts';
+import { recordSourceAmcheck, recordSourceReadFacts } from '../verify/source-verify-facts.ts';
+import { startDump } from './dump.ts';
 
 /**
  * Whether any column is declared COMPRESSION lz4 (PostgreSQL 14+): pg_dump writes `ALTER COLUMN
@@ -21,6 +22,8 @@ async function readUsesLz4(session: SqlSession, serverVersionNum: number): Promi
 /**
  * source-facts: what the frozen temporary instance holds, to reconcile the restored copy against.
  * Everything a check compares with the source is read here: the instance is gone by the restore test.
+ * The dump is taken meanwhile: both are reads of a frozen database, and on RDS they use the
+ * instance's cores rather than this machine's.
  */
 export const sourceFactsStage: StageDefinition = {
   name: 'source-facts',
@@ -36,10 +39,15 @@ export const sourceFactsStage: StageDefinition = {
         'SELECT extname AS name, extversion AS version FROM pg_extension ORDER BY 1',
       );
       const usesLz4 = await readUsesLz4(session, Number(version?.n ?? 0));
-      const [rowCounts, verify] = await Promise.all([
-        readRowCounts(session),
-        recordSourceVerifyFacts(ctx.deps.connect, target, ctx.config),
-      ]);
+      // amcheck first: the extension it creates is dropped again before the dump starts. The
+      // rest only reads, so the dump runs beside it (the dump stage waits for it).
+      const amcheck = await recordSourceAmcheck(ctx.deps.connect, target, ctx.config.verify);
+      startDump(ctx);
+      const verify = { ...(await recordSourceReadFacts(ctx.deps.connect, target, ctx.config)), amcheck };
+      // The checksums counted the rows of every table they hashed, in the same pass: only the
+      // tables they left out are read again.
+      const hashed = Object.entries(verify.checksums?.tables ?? {}).map(([t, c]) => [t, c.rows] as const);
+      const rowCounts = await readRowCounts(session, new Map(hashed));
       const coverage = await readBackupCoverage(session);
       ctx.facts = {
         serverVersion: version?.v ?? 'unknown',

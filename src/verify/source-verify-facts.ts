@@ -25,14 +25,14 @@ async function timed<T extends object>(fn: () => Promise<T>): Promise<T & { dura
 }
 
 /**
- * Records the source side of every enabled check, in parallel up to verify.concurrency
- * connections. amcheck comes last: it creates an extension, which the schema must not include.
+ * Records the source side of every enabled check but amcheck, in parallel up to
+ * verify.concurrency connections. Only reads: a dump taken meanwhile sees nothing of it.
  */
-export async function recordSourceVerifyFacts(
+export async function recordSourceReadFacts(
   connect: Connect,
   target: PgTarget,
   config: Pick<PipelineConfig, 'verify' | 'dump'>,
-): Promise<SourceVerifyFacts> {
+): Promise<Omit<SourceVerifyFacts, 'amcheck'>> {
   const v = config.verify;
   const pool = openSessionPool(connect, target, v.concurrency);
   try {
@@ -51,9 +51,36 @@ export async function recordSourceVerifyFacts(
       v.sequences.enabled ? timed(async () => ({ states: await readSequences(pool) })) : undefined,
       Promise.all(sourced.map(async (a) => [a.name, await evaluateAssertion(pool, a.query)] as const)),
     ]);
-    const amcheck = v.amcheck.enabled && v.amcheck.onSource ? await runAmcheck(pool) : undefined;
-    return { checksums, schema, sequences, amcheck, assertions: Object.fromEntries(outcomes) };
+    return { checksums, schema, sequences, assertions: Object.fromEntries(outcomes) };
   } finally {
     await pool.close();
   }
+}
+
+/**
+ * amcheck on the source, when verify.amcheck.onSource. It creates an extension (dropped again
+ * when it returns): never run it beside a schema fingerprint or a dump of the same database.
+ */
+export async function recordSourceAmcheck(
+  connect: Connect,
+  target: PgTarget,
+  verify: PipelineConfig['verify'],
+): Promise<AmcheckResult | undefined> {
+  if (!verify.amcheck.enabled || !verify.amcheck.onSource) return undefined;
+  const pool = openSessionPool(connect, target, verify.concurrency);
+  try {
+    return await runAmcheck(pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Both, amcheck last (after the schema fingerprint, which must not include its extension). */
+export async function recordSourceVerifyFacts(
+  connect: Connect,
+  target: PgTarget,
+  config: Pick<PipelineConfig, 'verify' | 'dump'>,
+): Promise<SourceVerifyFacts> {
+  const facts = await recordSourceReadFacts(connect, target, config);
+  return { ...facts, amcheck: await recordSourceAmcheck(connect, target, config.verify) };
 }
