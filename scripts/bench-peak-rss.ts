@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import type { RunReport } from '../src/report/run-report.ts';
 import { startB2Proxy } from '../test/emulators/b2-proxy/index.ts';
 import { startLocalWorld } from '../test/support/local-world.ts';
+import { installOffsite } from './bench-installed.ts';
 
 function rssOf(pid: number): number {
   try {
@@ -28,9 +29,10 @@ export async function runPeakRss(scale: number, say: (line: string) => void): Pr
     say(
       `world of scale ${scale} seeded in ${((Date.now() - t) / 1000).toFixed(0)} s; running offsite run pipelines/demo.yaml`,
     );
-    // Run as installed and scheduled (npx offsite, infra/offsite@.service): the executable itself,
-    // so its shebang's Node flags apply, with this Node first on PATH.
-    const child = execa('bin/offsite.js', ['run', 'pipelines/demo.yaml', '--json'], {
+    // Run as installed and scheduled (npx offsite, infra/offsite@.service): the packed executable
+    // itself, so its shebang's Node flags apply, with this Node first on PATH.
+    const offsite = await installOffsite(dir);
+    const child = execa(offsite, ['run', 'pipelines/demo.yaml', '--json'], {
       env: world.env({
         OFFSITE_DEMO_S3_ENDPOINT: proxy.endpoint,
         PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
