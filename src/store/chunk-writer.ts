@@ -56,9 +56,18 @@ class PackBuilder {
   private bytes: Buffer;
   size = 0;
 
-  /** A pack is sealed once it reaches `target`: room for that and one frame more. */
-  constructor(target: number) {
-    this.bytes = Buffer.allocUnsafe(target + 2 * MAX_FRAME);
+  /** A pack is sealed once it reaches `target`: room for that and one frame more (`spare`, if given). */
+  constructor(target: number, spare?: Buffer) {
+    this.bytes = spare ?? Buffer.allocUnsafe(PackBuilder.capacity(target));
+  }
+
+  static capacity(target: number): number {
+    return target + 2 * MAX_FRAME;
+  }
+
+  /** The whole buffer the pack was built in (to build another pack in, once this one is stored). */
+  get buffer(): Buffer {
+    return this.bytes;
   }
 
   append(hash: Buffer, frame: Buffer): void {
@@ -103,6 +112,13 @@ export class ChunkWriter {
   private readonly queue: Queued[] = [];
   private readonly uploads = new Set<Promise<void>>();
   private readonly encoders: ChunkEncoder[] = [];
+  /**
+   * Buffers of stored packs, built in again. A pack's buffer lives as long as its upload, long
+   * enough for V8 to move it to the old generation, which it collects only after 64 MB more of
+   * such buffers: without reuse, a gigabyte's upload held that much garbage (measured: RSS 213
+   * against 150 MiB at 500 MB of table data).
+   */
+  private readonly spareBuffers: Buffer[] = [];
   /** The pack being filled; made on the first chunk that needs one. */
   private pack: PackBuilder | null = null;
   private failure: unknown = null;
@@ -177,14 +193,14 @@ export class ChunkWriter {
     const { hash, frame } = this.queue.shift()!;
     const bytes = await frame;
     if (!bytes) return;
-    this.pack ??= new PackBuilder(this.opts.packSize);
+    this.pack ??= new PackBuilder(this.opts.packSize, this.spareBuffers.pop());
     this.pack.append(hash, bytes);
     if (this.pack.size >= this.opts.packSize) await this.seal();
   }
 
   /** Uploads the current pack; its chunks enter the index once the store has it. */
   private async seal(): Promise<void> {
-    const { entries, digest } = this.pack!;
+    const { entries, digest, buffer } = this.pack!;
     const body = this.pack!.body();
     this.pack = null;
     const id = digest.digest('hex');
@@ -205,6 +221,9 @@ export class ChunkWriter {
       this.stats.bytesStored += body.length;
       this.stats.packsNew++;
       this.packsWritten.push(id);
+      // Only after a store that succeeded: an aborted request must not be read from a reused buffer.
+      // A buffer grown past the usual size (an oversized frame) is left to the collector.
+      if (buffer.length === PackBuilder.capacity(this.opts.packSize)) this.spareBuffers.push(buffer);
     }).then(
       () => {
         this.uploads.delete(job);
