@@ -2,23 +2,20 @@
 // local S3, source cluster), three nightly snapshots (day 1; day 2 after an application-like day
 // of change; a worst case with 1% of events updated uniformly), and on the same data the naive
 // baseline, restic, offsite itself through its CLI, and a bare `pg_restore -j` of the day-1 dump.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { startLocalPostgres } from '../src/adapters/local-postgres-server.ts';
 import { findPgTools } from '../src/adapters/pg-tools.ts';
-import { connectPostgres } from '../src/adapters/postgres.ts';
 import { findServerBinaries } from '../src/adapters/server-binaries.ts';
-import type { PgTarget, PgTools } from '../src/pipeline/ports.ts';
+import type { PgTarget } from '../src/pipeline/ports.ts';
 import type { RunReport } from '../src/report/run-report.ts';
-import { orderDumpByKey } from '../src/stages/dump.ts';
 import { applyDayOfChange, DATASET_TABLES, uniformUpdate } from '../test/support/dataset.ts';
 import { type LocalWorld, startLocalWorld } from '../test/support/local-world.ts';
 import { demoPipelineWith } from '../test/support/pipeline-file.ts';
 import { REPO_ROOT } from '../test/support/run-cli.ts';
 import { installOffsite } from './bench-installed.ts';
-import { restoreInstance } from './bench-instance.ts';
 import { type NaiveResult, runNaive } from './bench-naive.ts';
 import { RESTIC_MISSING, resticNights } from './bench-restic.ts';
 import { canTime, timed, timedOk } from './bench-timed.ts';
@@ -89,44 +86,58 @@ async function tableBytes(url: string): Promise<number> {
   }
 }
 
-/** A dump directory like offsite's (pg_dump -Fd -Z0 -j, then table data in key order) of a snapshot. */
-async function dumpOfSnapshot(
-  world: LocalWorld,
-  tools: PgTools,
-  snapshotId: string,
-  dir: string,
-  name: string,
-) {
-  const instance = await restoreInstance(world, snapshotId, `bench-dump-${name}`);
-  try {
-    await tools.dump({ target: instance.target, outDir: dir, jobs: 2, excludeTableData: [] });
-    const log = { info() {}, warn() {}, error() {}, debug() {} };
-    const ctx = {
-      deps: { connect: connectPostgres } as never,
-      log: log as never,
-      signal: new AbortController().signal,
-    };
-    await orderDumpByKey(ctx, tools, instance.target, dir, 2);
-  } finally {
-    await instance.remove();
-  }
+/**
+ * Hard-links the dump directory of the run whose log `text` is part of into `keep` as soon as its
+ * restore test starts (the dump is whole then, and the run removes it only when it ends): restic
+ * and the bare pg_restore then read offsite's own dump, and nothing is dumped twice.
+ */
+function dumpLinker(workDir: string, keep: string) {
+  let linked = false;
+  let runId: string | undefined;
+  let failure: Error | undefined;
+  return {
+    onStderr(text: string) {
+      runId ??= /"runId":"([^"]+)"/.exec(text)?.[1];
+      if (linked || !runId || !text.includes('"msg":"stage restore-test started"')) return;
+      linked = true;
+      const dump = join(workDir, 'demo', runId, 'dump');
+      try {
+        mkdirSync(keep, { recursive: true });
+        for (const f of readdirSync(dump)) linkSync(join(dump, f), join(keep, f));
+      } catch (err) {
+        failure = new Error(`could not link offsite's dump ${dump} into ${keep}: ${(err as Error).message}`);
+      }
+    },
+    check() {
+      if (failure) throw failure;
+      if (!linked)
+        throw new Error(`offsite's run never started its restore test: no dump to keep in ${keep}`);
+    },
+  };
 }
 
 async function offsiteNight(
   world: LocalWorld,
   offsite: string,
-  pipeline: string,
+  pipeline: { path: string; workDir: string },
   date: string,
   prevStore: number,
+  keepDumpIn: string,
 ): Promise<OffsiteNight> {
+  const linker = dumpLinker(pipeline.workDir, keepDumpIn);
   // Run as installed and scheduled: the executable itself, so its shebang's Node flags apply.
-  const t = await timed(offsite, ['run', pipeline, '--date', date, '--json'], {
-    cwd: REPO_ROOT,
-    env: world.env({ PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` }),
-    extendEnv: false,
-    stdin: 'ignore',
-    timeout: 3_600_000,
-  });
+  const t = await timed(
+    offsite,
+    ['run', pipeline.path, '--date', date, '--json'],
+    {
+      cwd: REPO_ROOT,
+      env: world.env({ PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` }),
+      extendEnv: false,
+      stdin: 'ignore',
+      timeout: 3_600_000,
+    },
+    linker.onStderr,
+  );
   let report: RunReport;
   try {
     report = JSON.parse(t.stdout) as RunReport;
@@ -135,6 +146,7 @@ async function offsiteNight(
   }
   if (report.status !== 'succeeded' || !report.backup || !report.store)
     throw new Error(`offsite run ${report.status}: ${report.error?.message ?? 'no backup'}`);
+  linker.check();
   return {
     wallSeconds: t.seconds,
     uploadedBytes: report.backup.bytesUploaded,
@@ -202,16 +214,36 @@ export async function runPipelineBench(scale: number, say: (line: string) => voi
     rmSync(naiveDir, { recursive: true, force: true });
     say(`  ${baseline.wallSeconds.toFixed(1)} s`);
 
-    say('dumps of the three nights like offsite’s (for restic and the bare pg_restore)…');
+    say('offsite run day 1, day 2, worst case (the installed CLI as a subprocess, every check on)…');
+    const offsite = await installOffsite(work);
     const dirs = { day1: join(work, 'day1'), day2: join(work, 'day2'), worst: join(work, 'worst') };
-    // Not measured, only made: the three at once fill the cores one big table's dump leaves idle.
-    await Promise.all([
-      dumpOfSnapshot(world, tools, s1!.id, dirs.day1, 'day1'),
-      dumpOfSnapshot(world, tools, s2!.id, dirs.day2, 'day2'),
-      dumpOfSnapshot(world, tools, s3!.id, dirs.worst, 'worst'),
-    ]);
-
-    say('bare pg_restore -j 2 of the day-1 dump into the same scratch server…');
+    const workDir = join(work, 'offsite-work');
+    const pipelinePath = demoPipelineWith(
+      work,
+      {
+        workDir,
+        // Polled as often as the naive sequence polls the same emulator (RDS itself wants 30 s).
+        source: { tempInstance: { pollIntervalSeconds: 0.2 } },
+        // The worst-case night's newest row is a day older than its snapshot (only updates that day).
+        verify: { freshness: { column: 'app.events.created_at', maxAgeHours: 72 } },
+      },
+      'bench.yaml',
+    );
+    const pipeline = { path: pipelinePath, workDir };
+    const day1 = await offsiteNight(world, offsite, pipeline, date(s1), 0, dirs.day1);
+    say(`  day 1 ${day1.wallSeconds.toFixed(1)} s`);
+    const day2 = await offsiteNight(world, offsite, pipeline, date(s2), day1.storeGrowthBytes, dirs.day2);
+    say(`  day 2 ${day2.wallSeconds.toFixed(1)} s`);
+    const worst = await offsiteNight(
+      world,
+      offsite,
+      pipeline,
+      date(s3),
+      day1.storeGrowthBytes + day2.storeGrowthBytes,
+      dirs.worst,
+    );
+    say(`  worst ${worst.wallSeconds.toFixed(1)} s`);
+    say('bare pg_restore -j 2 of offsite’s day-1 dump into the same scratch server…');
     const db = 'bare_restore';
     await sql(
       `postgres://${scratch.admin.user}:${encodeURIComponent(scratch.admin.password)}@${scratch.admin.host}:${scratch.admin.port}/postgres`,
@@ -242,7 +274,7 @@ export async function runPipelineBench(scale: number, say: (line: string) => voi
     );
     say(`  ${pgRestoreSeconds.toFixed(1)} s`);
 
-    say('restic day 1, day 2, worst case…');
+    say('restic day 1, day 2, worst case, over offsite’s three dump directories…');
     const r = await resticNights(dirs);
     const restic =
       'missing' in r
@@ -269,30 +301,6 @@ export async function runPipelineBench(scale: number, say: (line: string) => voi
     if ('missing' in r) notes.push(`${RESTIC_MISSING}: its figures are null.`);
     for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
 
-    say('offsite run day 1, day 2, worst case (the installed CLI as a subprocess, every check on)…');
-    const offsite = await installOffsite(work);
-    const pipeline = demoPipelineWith(
-      work,
-      {
-        // Polled as often as the naive sequence polls the same emulator (RDS itself wants 30 s).
-        source: { tempInstance: { pollIntervalSeconds: 0.2 } },
-        // The worst-case night's newest row is a day older than its snapshot (only updates that day).
-        verify: { freshness: { column: 'app.events.created_at', maxAgeHours: 72 } },
-      },
-      'bench.yaml',
-    );
-    const day1 = await offsiteNight(world, offsite, pipeline, date(s1), 0);
-    say(`  day 1 ${day1.wallSeconds.toFixed(1)} s`);
-    const day2 = await offsiteNight(world, offsite, pipeline, date(s2), day1.storeGrowthBytes);
-    say(`  day 2 ${day2.wallSeconds.toFixed(1)} s`);
-    const worst = await offsiteNight(
-      world,
-      offsite,
-      pipeline,
-      date(s3),
-      day1.storeGrowthBytes + day2.storeGrowthBytes,
-    );
-    say(`  worst ${worst.wallSeconds.toFixed(1)} s`);
     if (!canTime)
       notes.push('GNU time (/usr/bin/time, Debian package `time`) is missing: CPU times are null.');
 

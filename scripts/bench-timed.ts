@@ -20,15 +20,25 @@ export interface Timed {
 /** Whether CPU time and peak RSS of subprocesses can be measured (GNU time is installed). */
 export const canTime = existsSync(GNU_TIME);
 
-/** Runs `file args` to completion (never throws on a non-zero exit: the caller checks exitCode). */
-export async function timed(file: string, args: string[], opts: Options = {}): Promise<Timed> {
+/**
+ * Runs `file args` to completion (never throws on a non-zero exit: the caller checks exitCode);
+ * `onStderr` sees its standard error as it comes.
+ */
+export async function timed(
+  file: string,
+  args: string[],
+  opts: Options = {},
+  onStderr?: (text: string) => void,
+): Promise<Timed> {
   const dir = mkdtempSync(join(tmpdir(), 'offsite-bench-time-'));
   const out = join(dir, 'time');
   const started = performance.now();
   try {
-    const result = canTime
-      ? await execa(GNU_TIME, ['-f', '%U %S %M', '-o', out, file, ...args], { ...opts, reject: false })
-      : await execa(file, args, { ...opts, reject: false });
+    const child = canTime
+      ? execa(GNU_TIME, ['-f', '%U %S %M', '-o', out, file, ...args], { ...opts, reject: false })
+      : execa(file, args, { ...opts, reject: false });
+    if (onStderr) child.stderr?.on('data', (d: Buffer) => onStderr(d.toString()));
+    const result = await child;
     const seconds = (performance.now() - started) / 1000;
     const [user, sys, rssKb] = canTime
       ? readFileSync(out, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number)
