@@ -20,7 +20,8 @@ export async function chunkFile(
   const whole = createHash('sha256');
   let size = 0;
   async function* hashed() {
-    // chunkStream copies each piece before asking for the next, so one read buffer serves all.
+    // chunkStream copies each piece into its own buffer before asking for the next, so one read
+    // buffer serves all.
     for await (const piece of readPieces(path)) {
       whole.update(piece);
       size += piece.length;

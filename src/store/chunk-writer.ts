@@ -136,19 +136,23 @@ export class ChunkWriter {
 
   /**
    * Records a chunk at the end of `list` and stores it unless the store (or this run) has it.
-   * Without a list, it only stores it (a repair of a chunk whose pack went missing).
+   * Without a list, it only stores it (a repair of a chunk whose pack went missing). `view` is
+   * read only until the returned promise settles (it may be a view into a reused buffer): a
+   * chunk to store is copied.
    */
-  async add(plain: Buffer, list?: ChunkList): Promise<void> {
+  async add(view: Buffer, list?: ChunkList): Promise<void> {
     if (this.failure) throw this.failure;
-    const hash = this.chunkId(plain);
+    const hash = this.chunkId(view);
     if (list) {
-      list.push(hash, plain.length);
+      list.push(hash, view.length);
       this.stats.refs++;
-      this.stats.bytesRead += plain.length;
+      this.stats.bytesRead += view.length;
     }
     // Claimed in the index at once, so a repeat within this run is a reuse; placed once stored.
     if (this.opts.index.has(hash)) return;
     this.opts.index.claim(hash);
+    // Compressed later, once a slot is free: by then the caller may have reused the view's buffer.
+    const plain = Buffer.from(view);
     this.stats.chunksNew++;
     this.stats.bytesNew += plain.length;
     const frame = this.compressing(() => this.encode(plain, hash)).catch((err: unknown) => {

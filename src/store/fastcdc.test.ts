@@ -16,7 +16,8 @@ async function chunksOf(data: Buffer, avg: number, readSize = 65_536): Promise<B
     for (let i = 0; i < data.length; i += readSize) yield data.subarray(i, i + readSize);
   }
   const out: Buffer[] = [];
-  for await (const c of chunkStream(reads(), chunkParams(avg))) out.push(c);
+  // Each chunk is a view valid until the next one: kept, it is copied.
+  for await (const c of chunkStream(reads(), chunkParams(avg))) out.push(Buffer.from(c));
   return out;
 }
 

@@ -74,7 +74,9 @@ export function cutPoint(buf: Uint8Array, start: number, end: number, p: ChunkPa
 
 /**
  * Splits a byte stream into content-defined chunks. Memory stays bounded by one buffer of
- * 2 × maxSize (plus the chunk being handed out), whatever the input's size.
+ * 2 × maxSize, whatever the input's size: each chunk is a view into it, valid until the next
+ * is asked for (copy one to keep it; most chunks of a nightly dump are only hashed, being
+ * stored already).
  */
 export async function* chunkStream(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
@@ -86,7 +88,7 @@ export async function* chunkStream(
   const drain = function* (final: boolean): Generator<Buffer> {
     while (end - start >= p.maxSize || (final && end > start)) {
       const len = cutPoint(buf, start, end, p);
-      yield Buffer.from(buf.subarray(start, start + len));
+      yield buf.subarray(start, start + len);
       start += len;
     }
   };
