@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { zstdDecompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { ChunkEncoder, chunkId, decodeChunk } from './chunk-codec.ts';
+import type { OffsiteError } from '../errors.ts';
+import { ChunkEncoder, ChunkProver, chunkId, decodeChunk } from './chunk-codec.ts';
 
 describe('ChunkEncoder', () => {
   it('makes one independent zstd frame per chunk through one context, whatever the size', async () => {
@@ -35,5 +36,49 @@ describe('ChunkEncoder', () => {
     const encoder = new ChunkEncoder(1);
     encoder.close();
     await expect(encoder.encode(Buffer.from('late'), chunkId(Buffer.from('late')))).rejects.toThrow();
+  });
+});
+
+describe('ChunkProver', () => {
+  it('proves frame after frame through one context, and a damaged or cut frame fails alone', async () => {
+    const encoder = new ChunkEncoder(1);
+    const text = Buffer.from('7\trefund\t{"amount": 3.25}\t2026-11-30\n'.repeat(3000));
+    // The last is bigger than the prover's first output buffer (256 KiB): it grows.
+    const chunks = [
+      text.subarray(0, 8192),
+      Buffer.from('y'),
+      randomBytes(20_000),
+      text,
+      randomBytes(400 * 1024),
+    ];
+    const frames = await Promise.all(chunks.map((c) => encoder.encode(c, chunkId(c))));
+    encoder.close();
+    const prover = new ChunkProver();
+    const id = (c: Buffer) => chunkId(c).toString('hex');
+    chunks.forEach((c, i) => {
+      // A view, valid until the next call: compared at once.
+      expect(prover.prove(frames[i]!, id(c), `p@${i}`).equals(c)).toBe(true);
+    });
+    const damaged = Buffer.from(frames[3]!);
+    const at = Math.floor(damaged.length / 2);
+    damaged.writeUInt8(damaged.readUInt8(at) ^ 0xff, at);
+    const failure = (f: () => unknown) => {
+      try {
+        f();
+      } catch (err) {
+        return err as OffsiteError;
+      }
+      throw new Error('expected a failure');
+    };
+    expect(failure(() => prover.prove(damaged, id(text), 'p@3')).code).toBe('STORE_CORRUPT');
+    expect(prover.prove(frames[0]!, id(chunks[0]!), 'p@0').equals(chunks[0]!)).toBe(true);
+    const cut = frames[3]!.subarray(0, frames[3]!.length - 40);
+    expect(failure(() => prover.prove(cut, id(text), 'p@3')).message).toMatch(/^p@3: /);
+    expect(prover.prove(frames[2]!, id(chunks[2]!), 'p@2').equals(chunks[2]!)).toBe(true);
+    // Another chunk's id: the frame decodes, the proof fails.
+    expect(failure(() => prover.prove(frames[1]!, id(chunks[0]!), 'p@1')).message).toMatch(
+      /decompresses to sha256/,
+    );
+    prover.close();
   });
 });

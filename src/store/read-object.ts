@@ -21,15 +21,17 @@ export async function readObject(
 /**
  * Reads an object whose size is known (a pack) into one buffer of that size, without the
  * second copy that collecting parts and concatenating them makes; STORE_CORRUPT when the store
- * returns another number of bytes.
+ * returns another number of bytes. With `into` (big enough), the bytes land in it: a caller
+ * reading packs one after another reuses one buffer instead of leaving each to the collector.
  */
 export async function readSizedObject(
   store: ObjectStore,
   key: string,
   size: number,
   signal?: AbortSignal,
+  into?: Buffer,
 ): Promise<Buffer> {
-  const out = Buffer.allocUnsafe(size);
+  const out = into && into.length >= size ? into.subarray(0, size) : Buffer.allocUnsafe(size);
   let at = 0;
   for await (const part of await store.get(key, signal)) {
     const bytes = part as Buffer;
