@@ -2,6 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { OffsiteError } from '../errors.ts';
+import { BackgroundWork } from '../pipeline/background-work.ts';
 import type { PgTarget, PgTools, TableDataEntry } from '../pipeline/ports.ts';
 import { reportEvery } from '../pipeline/progress.ts';
 import type { DumpOrderSummary, KeyOrderFallback, RunContext } from '../pipeline/run-context.ts';
@@ -188,23 +189,14 @@ async function writeDump(ctx: RunContext, signal: AbortSignal): Promise<NonNulla
   return { dir, files, bytes, order };
 }
 
-const started = new WeakMap<RunContext, Promise<NonNullable<RunContext['dump']>>>();
+const backgroundDump = new BackgroundWork<NonNullable<RunContext['dump']>>('dump');
 
 /**
  * Starts the dump in the background (the source-facts stage calls it once nothing it adds to the
- * database can end up in the dump); the dump stage then waits for it. A run that fails before
- * stops it and waits for pg_dump to exit before its work directory goes.
+ * database can end up in the dump); the dump stage then waits for it.
  */
 export function startDump(ctx: RunContext): void {
-  if (started.has(ctx)) return;
-  const stop = new AbortController();
-  const dump = writeDump(ctx, AbortSignal.any([ctx.signal, stop.signal]));
-  dump.catch(() => {}); // handled by the dump stage, or dropped with a run that failed earlier
-  started.set(ctx, dump);
-  ctx.teardown.push('dump', async () => {
-    stop.abort();
-    await dump.catch(() => {});
-  });
+  backgroundDump.start(ctx, (signal) => writeDump(ctx, signal));
 }
 
 /**
@@ -215,7 +207,7 @@ export const dumpStage: StageDefinition = {
   name: 'dump',
   failureCode: 'DUMP_FAILED',
   async run(ctx) {
-    ctx.dump = await (started.get(ctx) ?? writeDump(ctx, ctx.signal));
+    ctx.dump = await backgroundDump.result(ctx, (signal) => writeDump(ctx, signal));
     return undefined;
   },
 };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { cacheDirOf } from '../config/preflight.ts';
+import { BackgroundWork } from '../pipeline/background-work.ts';
 import type { RunContext } from '../pipeline/run-context.ts';
 import type { StageDefinition } from '../pipeline/run-pipeline.ts';
 import { OFFSITE_VERSION } from '../report/build-report.ts';
@@ -52,26 +53,15 @@ async function uploadChunks(ctx: RunContext, signal: AbortSignal): Promise<Chunk
   });
 }
 
-const started = new WeakMap<RunContext, Promise<ChunkUpload>>();
+const chunkUpload = new BackgroundWork<ChunkUpload>('chunk upload');
 
 /**
  * Starts uploading the dump's chunks in the background, so that they travel while the instance
  * is deleted and the restore test runs; the upload stage waits for them and writes the manifest
- * only after the verdict. A
- * failed test leaves packs no manifest references, which prune removes. An upload error is kept
- * for the upload stage to report. The teardown stops an upload still running (a failed or
- * interrupted run) before the work directory it reads is removed.
+ * only after the verdict. A failed test leaves packs no manifest references, which prune removes.
  */
 export function startChunkUpload(ctx: RunContext): void {
-  if (started.has(ctx)) return;
-  const stop = new AbortController();
-  const upload = uploadChunks(ctx, AbortSignal.any([ctx.signal, stop.signal]));
-  upload.catch(() => {}); // handled by the upload stage, or dropped with a run that failed earlier
-  started.set(ctx, upload);
-  ctx.teardown.push('chunk upload', async () => {
-    stop.abort();
-    await upload.catch(() => {});
-  });
+  chunkUpload.start(ctx, (signal) => uploadChunks(ctx, signal));
 }
 
 /**
@@ -100,8 +90,9 @@ export const uploadStage: StageDefinition = {
       }),
     );
     const packs = packsPrefix(cfg.prefix, pipeline);
-    const { files, fileSets, writer, index, idxPath, verified } = await (started.get(ctx) ??
-      uploadChunks(ctx, ctx.signal));
+    const { files, fileSets, writer, index, idxPath, verified } = await chunkUpload.result(ctx, (signal) =>
+      uploadChunks(ctx, signal),
+    );
     await writeIndex(idxPath, index);
     const lock = cfg.kind === 's3' ? cfg.objectLock : undefined;
     if (lock) {
